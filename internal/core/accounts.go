@@ -147,7 +147,7 @@ func (s *Service) Kick(ctx context.Context, app AppID, id string) error {
 		return Errorf(NotFound, FieldUser, "account %q not imported", id)
 	}
 	now := s.Now()
-	ok, err := s.store.SetKickedAt(ctx, app, id, now)
+	ok, err := s.store.SetKickedAt(ctx, app, id, now, []InboxEvent{{User: id, Kind: EventKick}})
 	if err != nil {
 		return err
 	}

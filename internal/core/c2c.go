@@ -198,6 +198,7 @@ func (s *Service) SendC2C(ctx context.Context, req *C2CSend) (Sent, error) {
 		return Sent{}, err
 	}
 	if req.onlineOnly() {
+		s.live.DeliverOnlineOnly(m, onlineOnlyReceivers(m))
 		return Sent{Key: m.Key(), Time: m.Time}, nil
 	}
 	dup, err := s.store.AppendC2C(ctx, []*C2CMessage{m})
@@ -272,6 +273,9 @@ func (s *Service) BatchSendC2C(ctx context.Context, req *C2CSend, to []string) (
 	}
 	out.Key, out.Time = msgs[0].Key(), msgs[0].Time
 	if req.onlineOnly() {
+		for _, m := range msgs {
+			s.live.DeliverOnlineOnly(m, onlineOnlyReceivers(m))
+		}
 		return out, nil
 	}
 	if _, err := s.store.AppendC2C(ctx, msgs); err != nil {
@@ -398,12 +402,17 @@ func (s *Service) C2CHistory(ctx context.Context, req HistoryRequest) (HistoryPa
 	if err := s.needAccount(req.App, req.Peer, FieldTo); err != nil {
 		return HistoryPage{}, err
 	}
+	own, _, err := s.store.Conversation(ctx, req.App, req.Owner, ConvC2C, req.Peer)
+	if err != nil {
+		return HistoryPage{}, err
+	}
 	q := C2CQuery{
 		App:     req.App,
 		Owner:   req.Owner,
 		Peer:    req.Peer,
 		MinTime: max(req.MinTime, s.now().Add(-app.RoamingPeriod()).Unix()),
 		MaxTime: req.MaxTime,
+		AfterID: own.ClearedID,
 		Limit:   req.Limit + 1,
 	}
 	if q.MinTime > q.MaxTime {
@@ -422,13 +431,42 @@ func (s *Service) C2CHistory(ctx context.Context, req HistoryRequest) (HistoryPa
 	}
 	page := HistoryPage{Messages: msgs}
 	if len(msgs) > req.Limit {
-		page.Messages, page.More = msgs[:req.Limit], true
+		page.Messages, page.More = msgs[:CutPage(msgs, req.Limit)], true
 	}
+	theirs, _, err := s.store.Conversation(ctx, req.App, req.Peer, ConvC2C, req.Owner)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	annotatePeerRead(page.Messages, map[string]int64{req.Owner: own.ReadTime, req.Peer: theirs.ReadTime})
 	return page, nil
 }
 
-// cursorOf finds where key sits in the conversation's history order. A key
-// that names no stored message sits before every message of its time and Seq.
+// CutPage returns where to end a page of msgs (newest first) that should
+// hold n messages: n, or fewer when msgs[n-1] and msgs[n] share a MsgKey.
+// A continuation names the page's oldest message by its key alone, so two
+// messages with one key (one each way, same Seq, Random and second) must
+// not be split between pages. If every message up to n shares the key, the
+// page grows past n instead.
+func CutPage(msgs []C2CMessage, n int) int {
+	if n <= 0 || n >= len(msgs) {
+		return min(max(n, 0), len(msgs))
+	}
+	cut := n
+	for cut > 0 && msgs[cut-1].Key() == msgs[cut].Key() {
+		cut--
+	}
+	if cut > 0 {
+		return cut
+	}
+	for cut = n; cut < len(msgs) && msgs[cut-1].Key() == msgs[cut].Key(); cut++ {
+	}
+	return cut
+}
+
+// cursorOf finds where key sits in the conversation's history order: at the
+// oldest message with the key (pages never split messages sharing one). A
+// key that names no stored message sits before every message of its time
+// and Seq.
 func (s *Service) cursorOf(ctx context.Context, app AppID, a, b string, key MsgKey) (HistoryCursor, error) {
 	found, err := s.store.FindC2C(ctx, app, a, b, key)
 	if err != nil {

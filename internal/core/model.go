@@ -127,19 +127,21 @@ func ParseMsgKey(s string) (MsgKey, error) {
 type MsgFlags uint32
 
 const (
-	FlagSenderHistory    MsgFlags = 1 << iota // the sender's history shows it
-	FlagReceiverHistory                       // the receiver's history shows it
-	FlagSyncSender                            // the sender's other online devices get it live
-	FlagNoUnread                              // not counted as unread
-	FlagNoLastMsg                             // does not update the conversation list
-	FlagSupportExtension                      // key-value extensions allowed
-	FlagNeedReadReceipt                       // the sender wants a read receipt
-	FlagRecalled                              // recalled: shown as a recall, content hidden
-	FlagModified                              // body or custom data overwritten after send
-	FlagPeerRead                              // the receiver sent a read receipt
-	FlagWithMuteNotifications                 // the receiver's do-not-disturb applies
-	FlagNoMsgCheck                            // skip content moderation
-	FlagImported                              // imported as history: no unread, no push
+	FlagSenderHistory         MsgFlags = 1 << iota // the sender's history shows it
+	FlagReceiverHistory                            // the receiver's history shows it
+	FlagSyncSender                                 // the sender's other online devices get it live
+	FlagNoUnread                                   // not counted as unread
+	FlagNoLastMsg                                  // does not update the conversation list
+	FlagSupportExtension                           // key-value extensions allowed
+	FlagNeedReadReceipt                            // the sender wants a read receipt
+	FlagRecalled                                   // recalled: shown as a recall, content hidden
+	FlagModified                                   // body or custom data overwritten after send
+	FlagPeerRead                                   // the receiver sent a read receipt
+	FlagWithMuteNotifications                      // the receiver's do-not-disturb applies
+	FlagNoMsgCheck                                 // skip content moderation
+	FlagImported                                   // imported as history: no unread, no push
+	FlagDeletedBySender                            // the sender deleted it from their history
+	FlagDeletedByReceiver                          // the receiver deleted it from their history
 )
 
 // Has reports whether every bit of want is set.
@@ -179,18 +181,54 @@ type C2CMessage struct {
 // Key returns the message's MsgKey.
 func (m *C2CMessage) Key() MsgKey { return MsgKey{Seq: m.Seq, Random: m.Random, Time: m.Time} }
 
-// VisibleTo reports whether user's history shows m.
+// VisibleTo reports whether user's history shows m (before any
+// conversation-wide clear, which the conversation records).
 func (m *C2CMessage) VisibleTo(user string) bool {
+	sender := m.Flags&FlagSenderHistory != 0 && m.Flags&FlagDeletedBySender == 0
+	receiver := m.Flags&FlagReceiverHistory != 0 && m.Flags&FlagDeletedByReceiver == 0
 	switch user {
 	case m.From:
-		if m.Flags&FlagSenderHistory != 0 {
-			return true
-		}
-		return m.From == m.To && m.Flags&FlagReceiverHistory != 0
+		return sender || (m.From == m.To && receiver)
 	case m.To:
-		return m.Flags&FlagReceiverHistory != 0
+		return receiver
 	}
 	return false
+}
+
+// CountsUnread reports whether m counts as unread for its receiver until
+// read: it reached the receiver's history and was not sent NoUnread, imported
+// as history, recalled or deleted by the receiver.
+func (m *C2CMessage) CountsUnread() bool {
+	return m.Flags&FlagReceiverHistory != 0 && m.From != m.To &&
+		m.Flags&(FlagNoUnread|FlagImported|FlagRecalled|FlagDeletedByReceiver) == 0
+}
+
+// ConvUpdate is how storing one message changes one side's conversation.
+type ConvUpdate struct {
+	Owner string
+	Peer  string
+	// Last: the message becomes the conversation's last message when it is
+	// newer than the current one; a hidden (deleted) conversation reappears.
+	Last bool
+	// Unread: the message counts one unread when it is newer than the
+	// owner's read time.
+	Unread bool
+}
+
+// ConvUpdates returns the conversation changes storing m makes: each side
+// whose history shows it gets it as last message unless it was sent
+// NoLastMsg, and the receiver counts it unread when CountsUnread. Stores
+// apply these in the transaction that stores m.
+func (m *C2CMessage) ConvUpdates() []ConvUpdate {
+	var out []ConvUpdate
+	last := m.Flags&FlagNoLastMsg == 0
+	if m.VisibleTo(m.From) && m.From != m.To {
+		out = append(out, ConvUpdate{Owner: m.From, Peer: m.To, Last: last})
+	}
+	if m.VisibleTo(m.To) {
+		out = append(out, ConvUpdate{Owner: m.To, Peer: m.From, Last: last, Unread: m.CountsUnread()})
+	}
+	return out
 }
 
 // Peer returns the other side of m's conversation as seen by user.

@@ -6,6 +6,7 @@ package core
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -59,6 +60,8 @@ type Service struct {
 	now      func() time.Time
 	log      *slog.Logger
 	accounts *accountCache
+	extLimit extensionLimiter
+	live     LiveDelivery
 }
 
 // New builds a Service: it loads every live account into memory (existence
@@ -78,6 +81,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if s.presence == nil {
 		s.presence = nobodyOnline{}
 	}
+	s.live = noLiveDelivery{}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -146,14 +150,8 @@ func (s *Service) RunRetention(ctx context.Context, interval time.Duration) erro
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		for _, a := range s.Apps() {
-			before := s.now().Add(-a.RoamingPeriod()).Unix()
-			n, err := s.store.PurgeC2C(ctx, a.ID, before)
-			if err != nil && ctx.Err() == nil {
-				s.log.Error("retention purge", "app", a.ID, "err", err)
-			} else if n > 0 {
-				s.log.Info("retention purge", "app", a.ID, "deleted", n)
-			}
+		if err := s.PurgeOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retention purge", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -161,6 +159,28 @@ func (s *Service) RunRetention(ctx context.Context, interval time.Duration) erro
 		case <-t.C:
 		}
 	}
+}
+
+// PurgeOnce deletes, for every app, the C2C messages and inbox entries older
+// than the app's roaming period; purged messages that counted as unread
+// leave their receivers' unread counts. An app whose purge fails does not
+// stop the others; the result joins their errors (nil when all succeeded).
+// RunRetention calls it on every tick; tests call it directly.
+func (s *Service) PurgeOnce(ctx context.Context) error {
+	var errs []error
+	for _, a := range s.Apps() {
+		before := s.now().Add(-a.RoamingPeriod()).Unix()
+		n, err := s.store.PurgeC2C(ctx, a.ID, before)
+		if err == nil {
+			_, err = s.store.PurgeInbox(ctx, a.ID, before)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("app %d: %w", a.ID, err))
+		} else if n > 0 {
+			s.log.Info("retention purge", "app", a.ID, "deleted", n)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func randomUint32() uint32 { return rand.Uint32() }
