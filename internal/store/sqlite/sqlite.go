@@ -35,6 +35,10 @@ type Options struct {
 	// CheckpointEvery is how often the WAL is copied back into the database
 	// file, off the commit path. Zero means one second.
 	CheckpointEvery time.Duration
+	// SharedWriter makes the store number inbox entries as engines with
+	// several writers must (in the database, see sqlstore.Engine.SingleWriter)
+	// instead of from its in-memory cache. Slower; for testing that path.
+	SharedWriter bool
 }
 
 // Open opens (creating if needed) the database at path and its directory.
@@ -77,10 +81,15 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	types := sqlstore.Types{
 		Int:          "INTEGER",
 		Blob:         "BLOB",
-		IDColumn:     "INTEGER PRIMARY KEY",
+		IDColumn:     "INTEGER PRIMARY KEY AUTOINCREMENT", // IDs of purged messages are never reused
 		WithoutRowID: " WITHOUT ROWID",
 	}
-	engine := sqlstore.Engine{Name: "sqlite", Schema: sqlstore.Schema(types), OnClose: cp.stop}
+	engine := sqlstore.Engine{
+		Name:         "sqlite",
+		Schema:       sqlstore.Schema(types),
+		SingleWriter: !opt.SharedWriter, // the committer's one connection is the only writer
+		OnClose:      cp.stop,
+	}
 	s, err := sqlstore.Open(ctx, engine, writer, reader, opt.MaxBatch)
 	if err != nil {
 		cp.stop()

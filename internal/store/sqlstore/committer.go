@@ -12,7 +12,26 @@ import (
 // TxFunc is one write: it runs inside a transaction it shares with others.
 // It must have no effect outside the transaction that matters if it runs
 // twice: a batch that fails is retried write by write.
+//
+// An error it returns rolls back its batch, unless it is an error made by
+// Unchanged: see there.
 type TxFunc func(ctx context.Context, tx *sql.Tx) error
+
+// Unchanged marks err as the answer of a write that changed nothing in its
+// transaction (it refused before its first statement that writes). Returned
+// directly by a TxFunc, it makes Do return err itself while the rest of the
+// batch commits: a refusal does not cost the other writers a retry.
+func Unchanged(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &unchangedError{err}
+}
+
+type unchangedError struct{ err error }
+
+func (e *unchangedError) Error() string { return e.err.Error() }
+func (e *unchangedError) Unwrap() error { return e.err }
 
 // DefaultMaxBatch is how many writes share one transaction at most.
 const DefaultMaxBatch = 512
@@ -22,11 +41,13 @@ const DefaultMaxBatch = 512
 // Under load many sends share one commit, which is what makes durability cheap.
 //
 // A write that fails makes its batch roll back; the batch's writes are then
-// retried one transaction each, so the failing write fails alone.
+// retried one transaction each, so the failing write fails alone. A write
+// that refuses with Unchanged fails alone at once, without a rollback.
 type Committer struct {
 	db       *sql.DB
 	maxBatch int
 	queue    chan *write
+	hooks    Hooks
 
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
@@ -34,14 +55,28 @@ type Committer struct {
 }
 
 type write struct {
-	ctx  context.Context
-	fn   TxFunc
-	done chan error // buffered: the committer never blocks on a waiter
+	ctx     context.Context
+	fn      TxFunc
+	done    chan error // buffered: the committer never blocks on a waiter
+	refused error      // fn's Unchanged answer in the last transaction it ran in
+}
+
+// Hooks run on the committer's goroutine (the one running every TxFunc),
+// between transactions. Either may be nil.
+type Hooks struct {
+	// OnCommit runs after each transaction that committed, before its
+	// writers are answered: what TxFuncs collected for after the commit can
+	// be handed on there, in commit order.
+	OnCommit func()
+	// OnRollback runs after each transaction that rolled back, before the
+	// next begins: state that TxFuncs keep outside the database can be
+	// dropped there.
+	OnRollback func()
 }
 
 // NewCommitter starts a committer writing through db, which should allow one
-// connection. Close stops it.
-func NewCommitter(db *sql.DB, maxBatch int) *Committer {
+// connection, running hooks between transactions. Close stops it.
+func NewCommitter(db *sql.DB, maxBatch int, hooks Hooks) *Committer {
 	if maxBatch <= 0 {
 		maxBatch = DefaultMaxBatch
 	}
@@ -49,6 +84,7 @@ func NewCommitter(db *sql.DB, maxBatch int) *Committer {
 		db:       db,
 		maxBatch: maxBatch,
 		queue:    make(chan *write, maxBatch*4),
+		hooks:    hooks,
 		done:     make(chan struct{}),
 	}
 	go c.run()
@@ -56,7 +92,8 @@ func NewCommitter(db *sql.DB, maxBatch int) *Committer {
 }
 
 // Do runs fn in a group-committed transaction and returns once that
-// transaction is committed (nil) or rolled back (fn's or the commit's error).
+// transaction is committed (nil, or the error fn gave Unchanged) or rolled
+// back (fn's or the commit's error).
 // If ctx ends while fn is still queued, Do returns ctx.Err() and fn never
 // runs; once fn has started, Do waits for the outcome. After Close, Do
 // returns core.ErrClosed.
@@ -122,18 +159,29 @@ func (c *Committer) commit(batch []*write) {
 	if len(live) == 0 {
 		return
 	}
-	err := c.inTx(live)
-	if err == nil || len(live) == 1 {
+	if err := c.inTx(live); err == nil || len(live) == 1 {
 		for _, w := range live {
-			w.done <- err
+			w.answer(err)
 		}
 		return
 	}
 	for _, w := range live {
-		w.done <- c.inTx([]*write{w})
+		w.answer(c.inTx([]*write{w}))
 	}
 }
 
+// answer completes w with the outcome of its transaction, or with its own
+// refusal when that transaction committed.
+func (w *write) answer(txErr error) {
+	if txErr == nil {
+		txErr = w.refused
+	}
+	w.done <- txErr
+}
+
+// inTx runs ws in one transaction. A write that refuses with Unchanged keeps
+// its refusal in w.refused; any other error rolls everything back and is
+// returned as the TxFunc returned it.
 func (c *Committer) inTx(ws []*write) (err error) {
 	ctx := context.Background() // a started write is finished even if its caller left
 	tx, err := c.db.BeginTx(ctx, nil)
@@ -141,16 +189,34 @@ func (c *Committer) inTx(ws []*write) (err error) {
 		return err
 	}
 	defer func() {
-		if err != nil {
-			err = errors.Join(err, ignoreDone(tx.Rollback()))
+		if err == nil {
+			return
+		}
+		if rbErr := ignoreDone(tx.Rollback()); rbErr != nil {
+			err = errors.Join(err, rbErr)
+		}
+		if c.hooks.OnRollback != nil {
+			c.hooks.OnRollback()
 		}
 	}()
 	for _, w := range ws {
-		if err := w.fn(ctx, tx); err != nil {
+		w.refused = nil
+		err := w.fn(ctx, tx)
+		if u, ok := err.(*unchangedError); ok {
+			w.refused = u.err
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if c.hooks.OnCommit != nil {
+		c.hooks.OnCommit()
+	}
+	return nil
 }
 
 func ignoreDone(err error) error {

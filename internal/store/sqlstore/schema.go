@@ -4,7 +4,9 @@ package sqlstore
 type Types struct {
 	Int  string // 64-bit integer
 	Blob string // bytes
-	// IDColumn declares an auto-assigned, ascending 64-bit primary key.
+	// IDColumn declares an auto-assigned 64-bit primary key that rises in
+	// commit order and is never reused, even after the newest rows were
+	// deleted (SQLite needs AUTOINCREMENT for that).
 	IDColumn string
 	// WithoutRowID is appended to tables keyed by their primary key.
 	WithoutRowID string
@@ -13,6 +15,8 @@ type Types struct {
 // Schema returns the DDL of every table, in the engine's types.
 func Schema(t Types) []string {
 	return []string{
+		// One row per imported account; deleted accounts are tombstoned
+		// (deleted = 1) so that a re-import keeps Created.
 		`CREATE TABLE IF NOT EXISTS accounts (
 			app ` + t.Int + ` NOT NULL,
 			id TEXT NOT NULL,
@@ -25,6 +29,8 @@ func Schema(t Types) []string {
 		)` + t.WithoutRowID,
 		// One row per C2C message, seen from both sides. conv is the two
 		// UserIDs in byte order joined by NUL; history reads walk c2c_conv.
+		// counts_unread is core's C2CMessage.CountsUnread (0 or 1), kept
+		// in sync with flags so that SQL never re-encodes that rule.
 		`CREATE TABLE IF NOT EXISTS c2c_messages (
 			id ` + t.IDColumn + `,
 			app ` + t.Int + ` NOT NULL,
@@ -39,8 +45,68 @@ func Schema(t Types) []string {
 			push ` + t.Blob + `,
 			flags ` + t.Int + ` NOT NULL,
 			origin ` + t.Int + ` NOT NULL,
-			offline_until ` + t.Int + ` NOT NULL
+			offline_until ` + t.Int + ` NOT NULL,
+			counts_unread ` + t.Int + ` NOT NULL
 		)`,
 		`CREATE INDEX IF NOT EXISTS c2c_conv ON c2c_messages (app, conv, time, seq, id)`,
+		// A message's extension sequence numbers; no row means both are 0.
+		`CREATE TABLE IF NOT EXISTS c2c_ext (
+			app ` + t.Int + ` NOT NULL,
+			msg_id ` + t.Int + ` NOT NULL,
+			latest_seq ` + t.Int + ` NOT NULL,
+			clear_seq ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, msg_id)
+		)` + t.WithoutRowID,
+		// A message's extension key-value pairs, one row per pair.
+		`CREATE TABLE IF NOT EXISTS c2c_ext_items (
+			app ` + t.Int + ` NOT NULL,
+			msg_id ` + t.Int + ` NOT NULL,
+			ext_key TEXT NOT NULL,
+			ext_value TEXT NOT NULL,
+			seq ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, msg_id, ext_key)
+		)` + t.WithoutRowID,
+		// Each owner's conversations (core.Conversation), one row per peer.
+		// last_* is (0, 0, 0) while the conversation has no last message.
+		`CREATE TABLE IF NOT EXISTS conversations (
+			app ` + t.Int + ` NOT NULL,
+			owner TEXT NOT NULL,
+			type ` + t.Int + ` NOT NULL,
+			peer TEXT NOT NULL,
+			last_id ` + t.Int + ` NOT NULL DEFAULT 0,
+			last_time ` + t.Int + ` NOT NULL DEFAULT 0,
+			last_seq ` + t.Int + ` NOT NULL DEFAULT 0,
+			unread ` + t.Int + ` NOT NULL DEFAULT 0,
+			read_time ` + t.Int + ` NOT NULL DEFAULT 0,
+			unread_floor ` + t.Int + ` NOT NULL DEFAULT 0,
+			cleared_id ` + t.Int + ` NOT NULL DEFAULT 0,
+			pinned ` + t.Int + ` NOT NULL DEFAULT 0,
+			pinned_at ` + t.Int + ` NOT NULL DEFAULT 0,
+			hidden ` + t.Int + ` NOT NULL DEFAULT 0,
+			PRIMARY KEY (app, owner, type, peer)
+		)` + t.WithoutRowID,
+		// Each user's inbox: numbered events (core.InboxEntry). time is
+		// when the entry was stored, for PurgeInbox.
+		`CREATE TABLE IF NOT EXISTS inbox (
+			app ` + t.Int + ` NOT NULL,
+			owner TEXT NOT NULL,
+			seq ` + t.Int + ` NOT NULL,
+			kind ` + t.Int + ` NOT NULL,
+			msg_id ` + t.Int + ` NOT NULL,
+			payload ` + t.Blob + `,
+			time ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, owner, seq)
+		)` + t.WithoutRowID,
+		// Inbox numbers that must outlive the entries carrying them. A
+		// user's head (the number of the newest entry ever stored) is the
+		// greater of this row's head and the user's largest inbox seq:
+		// PurgeInbox records here the largest number it deletes, and with
+		// Engine.SingleWriter false every new number is taken here.
+		`CREATE TABLE IF NOT EXISTS inbox_heads (
+			app ` + t.Int + ` NOT NULL,
+			owner TEXT NOT NULL,
+			head ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, owner)
+		)` + t.WithoutRowID,
 	}
 }

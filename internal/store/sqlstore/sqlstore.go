@@ -1,7 +1,13 @@
 // Package sqlstore is the core.Store both SQL engines share: the statements
 // (written once, in SQL that SQLite and PostgreSQL both accept), the row
 // mapping and the group committer. Packages sqlite and postgres supply only
-// what differs: opening connections and the schema's DDL.
+// what differs: opening connections, the schema's types and Engine's flags.
+//
+// The files follow the contract's topics: accounts.go, c2c.go (append and
+// history), c2c_update.go (UpdateC2C and extensions), conversations.go,
+// inbox.go and purge.go (retention). Every write runs inside one of the
+// committer's transactions together with everything core says must go
+// with it.
 package sqlstore
 
 import (
@@ -9,7 +15,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyim/parley/internal/core"
 )
@@ -22,6 +30,13 @@ type Engine struct {
 	Name string
 	// Schema creates every table and index if missing; statements run in order.
 	Schema []string
+	// SingleWriter says the store's committer is the only writer of the
+	// database (SQLite: one process, one write connection). The store then
+	// keeps users' inbox heads in memory and numbers inbox entries without
+	// touching inbox_heads. When false (PostgreSQL, where several nodes write),
+	// the database assigns every number by incrementing the user's
+	// inbox_heads row, which also serializes concurrent writers per user.
+	SingleWriter bool
 	// OnClose runs after the committer stopped and before the pools close.
 	OnClose func() error
 }
@@ -35,64 +50,61 @@ type Store struct {
 	readDB  *sql.DB
 	commit  *Committer
 	stmt    statements
+	now     func() time.Time
+	// purgeLimits bound each purge transaction (tests lower them).
+	purgeLimits purgeLimits
+	// heads caches inbox heads when engine.SingleWriter (else nil). Only
+	// the committer's goroutine touches it; see nextInboxSeq.
+	heads map[headKey]uint64
+	// feed receives each commit's inbox entries (nil: nobody listens);
+	// txEntries collects them during the transaction. Both are the
+	// committer goroutine's.
+	feed      func([]core.InboxEntry)
+	txEntries []core.InboxEntry
+	// txStmts are the statements bound to the committer's current
+	// transaction; only the committer's goroutine touches it (see bound).
+	txStmts struct {
+		tx *sql.Tx
+		m  map[*sql.Stmt]*sql.Stmt
+	}
 }
 
-// statements are the prepared statements; w* run in the committer's
-// transactions, r* on the read pool.
+// statements are the prepared statements, grouped by the file that uses
+// them; w* run in the committer's transactions, r* on the read pool.
 type statements struct {
-	wPutAccount, wDeleteAccount, wKick       *sql.Stmt
-	wDedupSend, wDedupImport, wInsertMessage *sql.Stmt
-	rHistory, rHistoryBefore, rFind          *sql.Stmt
+	accountStmts
+	c2cStmts
+	updateStmts
+	convStmts
+	inboxStmts
+	purgeStmts
 }
 
-const msgColumns = `id, app, sender, receiver, time, seq, random, body, custom, push, flags, origin, offline_until`
-
-// historySelect reads one side's view of a conversation, newest first.
-const historySelect = `SELECT ` + msgColumns + ` FROM c2c_messages
-	WHERE app = $1 AND conv = $2 AND time >= $3 AND time <= $4
-	AND ((sender = $5 AND flags & 1 <> 0) OR (receiver = $5 AND flags & 2 <> 0))`
-
-const historyOrder = ` ORDER BY time DESC, seq DESC, id DESC LIMIT $6`
-
-var statementSQL = []struct {
-	dst   func(*statements) **sql.Stmt
+// stmtDef is one statement to prepare into *dst, on the write connection
+// (write) or on the read pool.
+type stmtDef struct {
+	dst   **sql.Stmt
 	write bool
 	sql   string
-}{
-	{func(s *statements) **sql.Stmt { return &s.wPutAccount }, true,
-		`INSERT INTO accounts (app, id, nick, face_url, created) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (app, id) DO UPDATE SET deleted = 0,
-			nick = CASE WHEN excluded.nick <> '' THEN excluded.nick ELSE accounts.nick END,
-			face_url = CASE WHEN excluded.face_url <> '' THEN excluded.face_url ELSE accounts.face_url END`},
-	{func(s *statements) **sql.Stmt { return &s.wDeleteAccount }, true,
-		`UPDATE accounts SET deleted = 1 WHERE app = $1 AND id = $2 AND deleted = 0`},
-	{func(s *statements) **sql.Stmt { return &s.wKick }, true,
-		`UPDATE accounts SET kicked_at = $1 WHERE app = $2 AND id = $3 AND deleted = 0`},
-	{func(s *statements) **sql.Stmt { return &s.wDedupSend }, true,
-		`SELECT id FROM c2c_messages WHERE app = $1 AND conv = $2 AND time = $3 AND seq = $4 AND random = $5 AND sender = $6 ORDER BY id LIMIT 1`},
-	{func(s *statements) **sql.Stmt { return &s.wDedupImport }, true,
-		`SELECT id FROM c2c_messages WHERE app = $1 AND conv = $2 AND time = $3 AND seq = $4 AND random = $5 ORDER BY id LIMIT 1`},
-	{func(s *statements) **sql.Stmt { return &s.wInsertMessage }, true,
-		`INSERT INTO c2c_messages (app, conv, sender, receiver, time, seq, random, body, custom, push, flags, origin, offline_until)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`},
-	{func(s *statements) **sql.Stmt { return &s.rHistory }, false, historySelect + historyOrder},
-	{func(s *statements) **sql.Stmt { return &s.rHistoryBefore }, false, historySelect +
-		` AND (time < $7 OR (time = $7 AND (seq < $8 OR (seq = $8 AND id < $9))))` + historyOrder},
-	{func(s *statements) **sql.Stmt { return &s.rFind }, false, `SELECT ` + msgColumns + ` FROM c2c_messages
-		WHERE app = $1 AND conv = $2 AND time = $3 AND seq = $4 AND random = $5 ORDER BY id`},
+}
+
+// defs lists every statement of every file.
+func (st *statements) defs() []stmtDef {
+	return slices.Concat(st.accountStmts.defs(), st.c2cStmts.defs(), st.updateStmts.defs(),
+		st.convStmts.defs(), st.inboxStmts.defs(), st.purgeStmts.defs())
 }
 
 func (s *Store) prepare(ctx context.Context) error {
-	for _, st := range statementSQL {
+	for _, d := range s.stmt.defs() {
 		db := s.readDB
-		if st.write {
+		if d.write {
 			db = s.writeDB
 		}
-		p, err := db.PrepareContext(ctx, st.sql)
+		p, err := db.PrepareContext(ctx, d.sql)
 		if err != nil {
-			return fmt.Errorf("%s prepare: %w (in %.60q)", s.engine.Name, err, st.sql)
+			return fmt.Errorf("%s prepare: %w (in %.60q)", s.engine.Name, err, d.sql)
 		}
-		*st.dst(&s.stmt) = p
+		*d.dst = p
 	}
 	return nil
 }
@@ -106,11 +118,23 @@ func Open(ctx context.Context, e Engine, writeDB, readDB *sql.DB, maxBatch int) 
 			return nil, fmt.Errorf("%s schema: %w (in %.60q)", e.Name, err, stmt)
 		}
 	}
-	s := &Store{engine: e, writeDB: writeDB, readDB: readDB}
+	s := &Store{engine: e, writeDB: writeDB, readDB: readDB, now: time.Now,
+		purgeLimits: purgeLimits{rows: defaultPurgeRows, visits: defaultPurgeVisits}}
+	s.txStmts.m = make(map[*sql.Stmt]*sql.Stmt)
 	if err := s.prepare(ctx); err != nil {
 		return nil, err
 	}
-	s.commit = NewCommitter(writeDB, maxBatch)
+	if e.SingleWriter {
+		s.heads = make(map[headKey]uint64)
+	}
+	// Numbers cached in a transaction that rolled back were never stored.
+	s.commit = NewCommitter(writeDB, maxBatch, Hooks{
+		OnCommit: s.flushFeed,
+		OnRollback: func() {
+			clear(s.heads)
+			s.txEntries = s.txEntries[:0]
+		},
+	})
 	return s, nil
 }
 
@@ -131,6 +155,24 @@ func (s *Store) Close() error {
 // ReadDB returns the pool reads use (for engine maintenance such as checkpoints).
 func (s *Store) ReadDB() *sql.DB { return s.readDB }
 
+// bound returns st bound to tx, the committer's current transaction, binding
+// it once per transaction: Tx.StmtContext allocates and takes locks on each
+// call, and a batch runs the same few statements hundreds of times. Holding
+// tx also keeps its address from being reused by a later transaction.
+func (s *Store) bound(ctx context.Context, tx *sql.Tx, st *sql.Stmt) *sql.Stmt {
+	c := &s.txStmts
+	if c.tx != tx {
+		c.tx = tx
+		clear(c.m)
+	}
+	b := c.m[st]
+	if b == nil {
+		b = tx.StmtContext(ctx, st)
+		c.m[st] = b
+	}
+	return b
+}
+
 // convKey names a conversation by its two sides in byte order, joined by a
 // NUL byte (which no UserID contains).
 func convKey(a, b string) string {
@@ -140,114 +182,7 @@ func convKey(a, b string) string {
 	return a + "\x00" + b
 }
 
-func (s *Store) PutAccounts(ctx context.Context, accts []core.Account) error {
-	return s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		for _, a := range accts {
-			_, err := tx.StmtContext(ctx, s.stmt.wPutAccount).ExecContext(ctx, int64(a.App), a.ID, a.Nick, a.FaceURL, a.Created)
-			if err != nil {
-				return fmt.Errorf("put account %s: %w", a.ID, err)
-			}
-		}
-		return nil
-	})
-}
-
-func (s *Store) DeleteAccounts(ctx context.Context, app core.AppID, ids []string) ([]bool, error) {
-	var existed []bool
-	err := s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		existed = make([]bool, len(ids))
-		for i, id := range ids {
-			res, err := tx.StmtContext(ctx, s.stmt.wDeleteAccount).ExecContext(ctx, int64(app), id)
-			if err != nil {
-				return fmt.Errorf("delete account %s: %w", id, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			existed[i] = n > 0
-		}
-		return nil
-	})
-	return existed, err
-}
-
-func (s *Store) ScanAccounts(ctx context.Context, fn func(core.Account) error) error {
-	rows, err := s.readDB.QueryContext(ctx, `SELECT app, id, nick, face_url, created, kicked_at FROM accounts WHERE deleted = 0`)
-	if err != nil {
-		return s.readErr(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var a core.Account
-		var app int64
-		if err := rows.Scan(&app, &a.ID, &a.Nick, &a.FaceURL, &a.Created, &a.KickedAt); err != nil {
-			return err
-		}
-		a.App = core.AppID(app)
-		if err := fn(a); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func (s *Store) SetKickedAt(ctx context.Context, app core.AppID, id string, t int64) (bool, error) {
-	var ok bool
-	err := s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.StmtContext(ctx, s.stmt.wKick).ExecContext(ctx, t, int64(app), id)
-		if err != nil {
-			return err
-		}
-		n, err := res.RowsAffected()
-		ok = n > 0
-		return err
-	})
-	return ok, err
-}
-
-func (s *Store) AppendC2C(ctx context.Context, msgs []*core.C2CMessage) ([]bool, error) {
-	var dup []bool
-	err := s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		dup = make([]bool, len(msgs))
-		for i, m := range msgs {
-			var err error
-			dup[i], err = s.appendC2C(ctx, tx, m)
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return dup, err
-}
-
-// appendC2C stores m unless its de-dup rule finds it already stored.
-func (s *Store) appendC2C(ctx context.Context, tx *sql.Tx, m *core.C2CMessage) (dup bool, err error) {
-	conv := convKey(m.From, m.To)
-	var row *sql.Row
-	if m.Origin == core.OriginImport {
-		row = tx.StmtContext(ctx, s.stmt.wDedupImport).QueryRowContext(ctx, int64(m.App), conv, m.Time, int64(m.Seq), int64(m.Random))
-	} else {
-		row = tx.StmtContext(ctx, s.stmt.wDedupSend).QueryRowContext(ctx, int64(m.App), conv, m.Time, int64(m.Seq), int64(m.Random), m.From)
-	}
-	var id int64
-	switch err := row.Scan(&id); {
-	case err == nil:
-		m.ID = id
-		return true, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("dedup c2c: %w", err)
-	}
-	err = tx.StmtContext(ctx, s.stmt.wInsertMessage).QueryRowContext(ctx,
-		int64(m.App), conv, m.From, m.To, m.Time, int64(m.Seq), int64(m.Random), []byte(m.Body), m.CloudCustomData,
-		nullBytes(m.OfflinePush), int64(m.Flags), int64(m.Origin), m.OfflineUntil).Scan(&m.ID)
-	if err != nil {
-		return false, fmt.Errorf("insert c2c: %w", err)
-	}
-	return false, nil
-}
-
+// nullBytes stores nil as NULL, so that it reads back as nil.
 func nullBytes(b []byte) any {
 	if b == nil {
 		return nil
@@ -255,70 +190,12 @@ func nullBytes(b []byte) any {
 	return b
 }
 
-func (s *Store) C2CHistory(ctx context.Context, q core.C2CQuery) ([]core.C2CMessage, error) {
-	if q.Limit <= 0 {
-		return nil, nil
+// bit returns b as the 0 or 1 the schema stores.
+func bit(b bool) int64 {
+	if b {
+		return 1
 	}
-	args := []any{int64(q.App), convKey(q.Owner, q.Peer), q.MinTime, q.MaxTime, q.Owner, q.Limit}
-	if b := q.Before; b != nil {
-		return s.queryMessages(ctx, s.stmt.rHistoryBefore, append(args, b.Time, int64(b.Seq), b.ID)...)
-	}
-	return s.queryMessages(ctx, s.stmt.rHistory, args...)
-}
-
-func (s *Store) FindC2C(ctx context.Context, app core.AppID, a, b string, key core.MsgKey) ([]core.C2CMessage, error) {
-	return s.queryMessages(ctx, s.stmt.rFind, int64(app), convKey(a, b), key.Time, int64(key.Seq), int64(key.Random))
-}
-
-func (s *Store) queryMessages(ctx context.Context, stmt *sql.Stmt, args ...any) ([]core.C2CMessage, error) {
-	rows, err := stmt.QueryContext(ctx, args...)
-	if err != nil {
-		return nil, s.readErr(err)
-	}
-	defer rows.Close()
-	var out []core.C2CMessage
-	for rows.Next() {
-		var m core.C2CMessage
-		var app, seq, random, flags, origin int64
-		var body, push []byte
-		if err := rows.Scan(&m.ID, &app, &m.From, &m.To, &m.Time, &seq, &random, &body, &m.CloudCustomData,
-			&push, &flags, &origin, &m.OfflineUntil); err != nil {
-			return nil, err
-		}
-		m.App, m.Seq, m.Random = core.AppID(app), uint32(seq), uint32(random)
-		m.Flags, m.Origin = core.MsgFlags(flags), core.Origin(origin)
-		m.Body, m.OfflinePush = body, push
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// purgeChunk bounds how many rows one purge transaction deletes, so that
-// retention never holds the committer for long.
-const purgeChunk = 2000
-
-func (s *Store) PurgeC2C(ctx context.Context, app core.AppID, before int64) (int64, error) {
-	var total int64
-	for {
-		var n int64
-		err := s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, fmt.Sprintf(`DELETE FROM c2c_messages WHERE id IN
-				(SELECT id FROM c2c_messages WHERE app = $1 AND time < $2 ORDER BY id LIMIT %d)`, purgeChunk),
-				int64(app), before)
-			if err != nil {
-				return err
-			}
-			n, err = res.RowsAffected()
-			return err
-		})
-		if err != nil {
-			return total, err
-		}
-		total += n
-		if n < purgeChunk {
-			return total, nil
-		}
-	}
+	return 0
 }
 
 // readErr turns a read on a closed pool into core.ErrClosed.
@@ -327,4 +204,9 @@ func (s *Store) readErr(err error) error {
 		return core.ErrClosed
 	}
 	return err
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
 }

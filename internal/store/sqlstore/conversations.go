@@ -1,0 +1,308 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/parleyim/parley/internal/core"
+)
+
+type convStmts struct {
+	wConvUpdate, wConvUpdate2, wConvUnreadDelta, wConvDropUnread *sql.Stmt
+	wConvRead, wConvRecount, wConvGet, wConvMaxID                *sql.Stmt
+	wConvDelete, wConvPin, rConv, rConvs                         *sql.Stmt
+}
+
+const convColumns = `app, owner, type, peer, last_id, last_time, last_seq, unread, read_time,
+	unread_floor, cleared_id, pinned, pinned_at, hidden`
+
+var c2cType = strconv.Itoa(int(core.ConvC2C))
+
+// lastMoves: the proposed row's last message comes after the stored one in
+// history order (time, seq, id).
+const lastMoves = `(excluded.last_time, excluded.last_seq, excluded.last_id) >
+	(conversations.last_time, conversations.last_seq, conversations.last_id)`
+
+// convWhere names one conversation: $1 app, $2 owner, $3 type, $4 peer.
+const convWhere = ` WHERE app = $1 AND owner = $2 AND type = $3 AND peer = $4`
+
+func (st *convStmts) defs() []stmtDef {
+	return []stmtDef{
+		{&st.wConvUpdate, true, convUpdateSQL(1)},
+		{&st.wConvUpdate2, true, convUpdateSQL(2)},
+		// One message ($5 time, $6 ID) starts ($7 = 1) or stops ($7 = -1)
+		// counting unread for the receiver $2 with the sender $4.
+		{&st.wConvUnreadDelta, true, `UPDATE conversations SET unread = unread + $7` + convWhere + `
+			AND read_time < $5 AND unread_floor < $6 AND unread + $7 >= 0`},
+		{&st.wConvDropUnread, true, `UPDATE conversations SET unread = CASE WHEN unread > $5 THEN unread - $5 ELSE 0 END` + convWhere},
+		{&st.wConvRead, true, `INSERT INTO conversations (app, owner, type, peer, read_time) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (app, owner, type, peer) DO UPDATE SET read_time =
+			CASE WHEN excluded.read_time > conversations.read_time THEN excluded.read_time ELSE conversations.read_time END`},
+		// Counts the messages from peer to owner that count unread, are
+		// newer than the read time and above the unread floor; $5 is conv.
+		{&st.wConvRecount, true, `UPDATE conversations SET unread = (SELECT COUNT(*) FROM c2c_messages m
+			WHERE m.app = conversations.app AND m.conv = $5 AND m.receiver = conversations.owner
+			AND m.sender = conversations.peer AND m.counts_unread = 1
+			AND m.time > conversations.read_time AND m.id > conversations.unread_floor)` + convWhere +
+			` RETURNING ` + convColumns},
+		{&st.wConvGet, true, `SELECT ` + convColumns + ` FROM conversations` + convWhere},
+		{&st.wConvMaxID, true, `SELECT COALESCE(MAX(id), 0) FROM c2c_messages WHERE app = $1 AND conv = $2`},
+		{&st.wConvDelete, true, `INSERT INTO conversations (app, owner, type, peer, hidden, unread_floor, cleared_id)
+			VALUES ($1, $2, $3, $4, 1, $5, $6)
+			ON CONFLICT (app, owner, type, peer) DO UPDATE SET hidden = 1, unread = 0,
+			unread_floor = CASE WHEN excluded.unread_floor > conversations.unread_floor
+				THEN excluded.unread_floor ELSE conversations.unread_floor END,
+			cleared_id = CASE WHEN excluded.cleared_id > conversations.cleared_id
+				THEN excluded.cleared_id ELSE conversations.cleared_id END`},
+		{&st.wConvPin, true, `INSERT INTO conversations (app, owner, type, peer, pinned, pinned_at) VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (app, owner, type, peer) DO UPDATE SET pinned = excluded.pinned, pinned_at = excluded.pinned_at`},
+		{&st.rConv, false, `SELECT ` + convColumns + ` FROM conversations` + convWhere},
+		{&st.rConvs, false, `SELECT ` + convColumns + ` FROM conversations WHERE app = $1 AND owner = $2`},
+	}
+}
+
+// convUpdateSQL applies a new message's core.ConvUpdates (rows of them) in
+// one upsert: $1 app, $2 the message's time, $3 its ID; then per row owner,
+// peer, the message's (id, time, seq) when it may become the last (else
+// zeros) and unread: 1 when the message counts unread for the owner and its
+// time is above 0, the read time of a new row (so a new row starts right).
+// On an existing row the last message only moves forward, a hidden
+// conversation shows again when the message may become its last, and the
+// message counts one unread when unread is 1 and it is newer than the read
+// time and above the unread floor (newer than a read time, which is never
+// negative, implies a time above 0).
+func convUpdateSQL(rows int) string {
+	var values []string
+	for r := range rows {
+		p := 4 + 6*r
+		values = append(values, fmt.Sprintf(`($1, $%d, %s, $%d, $%d, $%d, $%d, $%d)`, p, c2cType, p+1, p+2, p+3, p+4, p+5))
+	}
+	return `INSERT INTO conversations (app, owner, type, peer, last_id, last_time, last_seq, unread)
+		VALUES ` + strings.Join(values, ", ") + `
+		ON CONFLICT (app, owner, type, peer) DO UPDATE SET
+		last_id = CASE WHEN ` + lastMoves + ` THEN excluded.last_id ELSE conversations.last_id END,
+		last_time = CASE WHEN ` + lastMoves + ` THEN excluded.last_time ELSE conversations.last_time END,
+		last_seq = CASE WHEN ` + lastMoves + ` THEN excluded.last_seq ELSE conversations.last_seq END,
+		hidden = CASE WHEN excluded.last_id <> 0 THEN 0 ELSE conversations.hidden END,
+		unread = conversations.unread + CASE WHEN excluded.unread = 1 AND $2 > conversations.read_time
+			AND $3 > conversations.unread_floor THEN 1 ELSE 0 END`
+}
+
+// applyConvUpdates applies m's conversation updates (see convUpdateSQL) in
+// one statement. A message's updates have different owners.
+func (s *Store) applyConvUpdates(ctx context.Context, tx *sql.Tx, m *core.C2CMessage, us []core.ConvUpdate) error {
+	var st *sql.Stmt
+	switch len(us) {
+	case 0:
+		return nil
+	case 1:
+		st = s.stmt.wConvUpdate
+	case 2:
+		st = s.stmt.wConvUpdate2
+	default:
+		return fmt.Errorf("message %d has %d conversation updates", m.ID, len(us))
+	}
+	var buf [3 + 2*6]any
+	args := append(buf[:0], int64(m.App), m.Time, m.ID)
+	for _, u := range us {
+		var lastID, lastTime, lastSeq int64
+		if u.Last {
+			lastID, lastTime, lastSeq = m.ID, m.Time, int64(m.Seq)
+		}
+		// A new row has read time 0 and floor 0, below every ID.
+		args = append(args, u.Owner, u.Peer, lastID, lastTime, lastSeq, bit(u.Unread && m.Time > 0))
+	}
+	if _, err := s.bound(ctx, tx, st).ExecContext(ctx, args...); err != nil {
+		return fmt.Errorf("conversations of message %d: %w", m.ID, err)
+	}
+	return nil
+}
+
+// adjustUnread counts m (now counting unread: up) or stops counting it in
+// its receiver's conversation, as far as it is newer than the read time and
+// above the unread floor. The count never goes below 0.
+func (s *Store) adjustUnread(ctx context.Context, tx *sql.Tx, m *core.C2CMessage, up bool) error {
+	delta := int64(-1)
+	if up {
+		delta = 1
+	}
+	_, err := s.bound(ctx, tx, s.stmt.wConvUnreadDelta).ExecContext(ctx,
+		int64(m.App), m.To, int64(core.ConvC2C), m.From, m.Time, m.ID, delta)
+	if err != nil {
+		return fmt.Errorf("unread of %s→%s: %w", m.To, m.From, err)
+	}
+	return nil
+}
+
+// dropUnread takes the purged messages msgs, all from sender to receiver
+// and counting unread, out of receiver's count: those that were newer than
+// the read time and above the unread floor.
+func (s *Store) dropUnread(ctx context.Context, tx *sql.Tx, app core.AppID, receiver, sender string, msgs []purged) error {
+	c, ok, err := s.convIn(ctx, tx, app, receiver, core.ConvC2C, sender)
+	if err != nil || !ok {
+		return err
+	}
+	var n int64
+	for _, m := range msgs {
+		if m.time > c.ReadTime && m.id > c.UnreadFloor {
+			n++
+		}
+	}
+	if n == 0 || c.Unread == 0 {
+		return nil
+	}
+	_, err = s.bound(ctx, tx, s.stmt.wConvDropUnread).ExecContext(ctx, int64(app), receiver, int64(core.ConvC2C), sender, n)
+	if err != nil {
+		return fmt.Errorf("unread of %s→%s: %w", receiver, sender, err)
+	}
+	return nil
+}
+
+// convIn reads a conversation inside a committer transaction.
+func (s *Store) convIn(ctx context.Context, tx *sql.Tx, app core.AppID, owner string, typ core.ConvType, peer string) (core.Conversation, bool, error) {
+	c, err := scanConv(s.bound(ctx, tx, s.stmt.wConvGet).QueryRowContext(ctx, int64(app), owner, int64(typ), peer))
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.Conversation{}, false, nil
+	}
+	if err != nil {
+		return core.Conversation{}, false, fmt.Errorf("conversation %s→%s: %w", owner, peer, err)
+	}
+	return c, true, nil
+}
+
+func (s *Store) Conversation(ctx context.Context, app core.AppID, owner string, typ core.ConvType, peer string) (core.Conversation, bool, error) {
+	c, err := scanConv(s.stmt.rConv.QueryRowContext(ctx, int64(app), owner, int64(typ), peer))
+	if errors.Is(err, sql.ErrNoRows) {
+		return core.Conversation{}, false, nil
+	}
+	if err != nil {
+		return core.Conversation{}, false, s.readErr(err)
+	}
+	return c, true, nil
+}
+
+func (s *Store) Conversations(ctx context.Context, app core.AppID, owner string) ([]core.Conversation, error) {
+	rows, err := s.stmt.rConvs.QueryContext(ctx, int64(app), owner)
+	if err != nil {
+		return nil, s.readErr(err)
+	}
+	defer rows.Close()
+	var out []core.Conversation
+	for rows.Next() {
+		c, err := scanConv(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// MarkC2CRead creates the conversation if missing, moves its read time
+// forward, recounts unread from the messages and adds events, in one
+// transaction.
+func (s *Store) MarkC2CRead(ctx context.Context, app core.AppID, owner, peer string, t int64, events []core.InboxEvent) (core.Conversation, error) {
+	var out core.Conversation
+	err := s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		typ := int64(core.ConvC2C)
+		if _, err := s.bound(ctx, tx, s.stmt.wConvRead).ExecContext(ctx, int64(app), owner, typ, peer, t); err != nil {
+			return fmt.Errorf("read %s→%s: %w", owner, peer, err)
+		}
+		var err error
+		out, err = scanConv(s.bound(ctx, tx, s.stmt.wConvRecount).QueryRowContext(ctx,
+			int64(app), owner, typ, peer, convKey(owner, peer)))
+		if err != nil {
+			return fmt.Errorf("recount %s→%s: %w", owner, peer, err)
+		}
+		return s.addInbox(ctx, tx, app, events, nil, out)
+	})
+	if err != nil {
+		return core.Conversation{}, err
+	}
+	return out, nil
+}
+
+// DeleteConversation hides the conversation (creating it hidden if
+// missing), zeroes its unread count and raises its unread floor, and with
+// clearHistory its ClearedID, to the greatest ID of the C2C messages between
+// owner and peer (0 for a group). It reports whether the conversation
+// existed and was not hidden already.
+func (s *Store) DeleteConversation(ctx context.Context, app core.AppID, owner string, typ core.ConvType, peer string,
+	clearHistory bool, events []core.InboxEvent) (bool, error) {
+	var existed bool
+	err := s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		c, ok, err := s.convIn(ctx, tx, app, owner, typ, peer)
+		if err != nil {
+			return err
+		}
+		existed = ok && !c.Hidden
+		var maxID, cleared int64
+		if typ == core.ConvC2C {
+			err := s.bound(ctx, tx, s.stmt.wConvMaxID).QueryRowContext(ctx, int64(app), convKey(owner, peer)).Scan(&maxID)
+			if err != nil {
+				return fmt.Errorf("last message %s→%s: %w", owner, peer, err)
+			}
+		}
+		if clearHistory {
+			cleared = maxID
+		}
+		_, err = s.bound(ctx, tx, s.stmt.wConvDelete).ExecContext(ctx, int64(app), owner, int64(typ), peer, maxID, cleared)
+		if err != nil {
+			return fmt.Errorf("delete conversation %s→%s: %w", owner, peer, err)
+		}
+		return s.addInboxWithConv(ctx, tx, app, events, owner, typ, peer)
+	})
+	return existed, err
+}
+
+// SetConversationPinned creates the conversation if missing, sets its pin
+// (PinnedAt 0 when unpinned) and adds events, in one transaction.
+func (s *Store) SetConversationPinned(ctx context.Context, app core.AppID, owner string, typ core.ConvType, peer string,
+	pinned bool, at int64, events []core.InboxEvent) error {
+	if !pinned {
+		at = 0
+	}
+	return s.commit.Do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := s.bound(ctx, tx, s.stmt.wConvPin).ExecContext(ctx, int64(app), owner, int64(typ), peer, bit(pinned), at)
+		if err != nil {
+			return fmt.Errorf("pin %s→%s: %w", owner, peer, err)
+		}
+		return s.addInboxWithConv(ctx, tx, app, events, owner, typ, peer)
+	})
+}
+
+// scanConv reads one row of convColumns.
+func scanConv(sc scanner) (core.Conversation, error) {
+	var c core.Conversation
+	var app, typ, lastSeq, unread int64
+	var pinned, hidden bool
+	err := sc.Scan(&app, &c.Owner, &typ, &c.Peer, &c.LastID, &c.LastTime, &lastSeq, &unread, &c.ReadTime,
+		&c.UnreadFloor, &c.ClearedID, &pinned, &c.PinnedAt, &hidden)
+	if err != nil {
+		return core.Conversation{}, err
+	}
+	c.App, c.Type, c.LastSeq, c.Unread = core.AppID(app), core.ConvType(typ), uint32(lastSeq), int(unread)
+	c.Pinned, c.Hidden = pinned, hidden
+	return c, nil
+}
+
+// addInboxWithConv adds events; when a feed listens, owner's entries carry
+// the conversation as it is now in the transaction.
+func (s *Store) addInboxWithConv(ctx context.Context, tx *sql.Tx, app core.AppID, events []core.InboxEvent,
+	owner string, typ core.ConvType, peer string) error {
+	if s.feed == nil || len(events) == 0 {
+		return s.addInbox(ctx, tx, app, events, nil)
+	}
+	c, ok, err := s.convIn(ctx, tx, app, owner, typ, peer)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.addInbox(ctx, tx, app, events, nil)
+	}
+	return s.addInbox(ctx, tx, app, events, nil, c)
+}
