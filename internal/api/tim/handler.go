@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/parleyim/parley/internal/auth"
 	"github.com/parleyim/parley/internal/core"
@@ -107,6 +108,9 @@ func New(svc *core.Service, cfg Config) *Handler {
 	h.routes = map[string]*route{}
 	h.registerAccounts()
 	h.registerC2C()
+	h.registerC2CLifecycle()
+	h.registerExtensions()
+	h.registerRecentContact()
 	return h
 }
 
@@ -116,8 +120,10 @@ func (h *Handler) handle(path string, f *family, serve func(ctx context.Context,
 
 // families by service name, for unknown commands of a known service.
 var serviceFamilies = map[string]*family{
-	"openim":            &openimFamily,
-	"im_open_login_svc": &loginFamily,
+	"openim":                  &openimFamily,
+	"im_open_login_svc":       &loginFamily,
+	"openim_msg_ext_http_svc": &extFamily,
+	"recentcontact":           &recentFamily,
 }
 
 // ServeHTTP answers POST /v4/{service}/{command}?sdkappid=&identifier=&usersig=&random=&contenttype=json.
@@ -244,8 +250,10 @@ func failure(e *wireError) envelope {
 	return envelope{ActionStatus: "FAIL", ErrorInfo: e.Info, ErrorCode: e.Code}
 }
 
+// writeJSON answers v. Raw values (message bodies) keep the string escapes
+// their sender wrote: a body comes back byte for byte, whitespace aside.
 func writeJSON(w http.ResponseWriter, v any) {
-	b, err := json.Marshal(v)
+	b, err := json.Marshal(v, jsontext.PreserveRawStrings(true))
 	if err != nil {
 		b = []byte(`{"ActionStatus":"FAIL","ErrorInfo":"internal error, please retry","ErrorCode":70500}`)
 	}

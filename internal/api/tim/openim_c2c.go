@@ -53,7 +53,7 @@ type outgoing struct {
 	MsgLifeTime             *int64         `json:"MsgLifeTime"`
 	MsgSeq                  *uint32        `json:"MsgSeq"`
 	MsgRandom               *uint32        `json:"MsgRandom"`
-	MsgTimeStamp            *int64         `json:"MsgTimeStamp"`
+	MsgTimeStamp            *uint32        `json:"MsgTimeStamp"` // Unix seconds; 32 bits, as on the wire
 	OnlineOnlyFlag          int64          `json:"OnlineOnlyFlag"`
 	ForbidCallbackControl   []string       `json:"ForbidCallbackControl"`
 	SendMsgControl          []string       `json:"SendMsgControl"`
@@ -110,10 +110,7 @@ func (o *outgoing) toSend(c *call) (*core.C2CSend, *wireError) {
 		req.Seq, req.HasSeq = *o.MsgSeq, true
 	}
 	if o.MsgTimeStamp != nil {
-		if *o.MsgTimeStamp < 0 {
-			return nil, fail(90006, "MsgTimeStamp is negative")
-		}
-		req.Time = *o.MsgTimeStamp
+		req.Time = int64(*o.MsgTimeStamp)
 	}
 	if o.SyncOtherMachine != nil {
 		if *o.SyncOtherMachine < 0 || *o.SyncOtherMachine > 3 {
@@ -251,7 +248,7 @@ type importMsgRequest struct {
 	ToAccount         *string        `json:"To_Account"`
 	MsgSeq            *uint32        `json:"MsgSeq"`
 	MsgRandom         *uint32        `json:"MsgRandom"`
-	MsgTimeStamp      *int64         `json:"MsgTimeStamp"`
+	MsgTimeStamp      *uint32        `json:"MsgTimeStamp"`
 	MsgBody           jsontext.Value `json:"MsgBody"`
 	CloudCustomData   string         `json:"CloudCustomData"`
 }
@@ -279,13 +276,13 @@ func (h *Handler) importMsg(ctx context.Context, c *call) (any, *wireError) {
 		return nil, fail(90003, "To_Account is missing")
 	case req.MsgRandom == nil:
 		return nil, fail(90005, "MsgRandom is missing")
-	case req.MsgTimeStamp == nil || *req.MsgTimeStamp <= 0:
+	case req.MsgTimeStamp == nil || *req.MsgTimeStamp == 0:
 		return nil, fail(90006, "MsgTimeStamp is missing or not a positive integer")
 	}
 	if err := checkBody(req.MsgBody); err != nil {
 		return nil, err
 	}
-	imp.From, imp.To, imp.Random, imp.Time = *req.FromAccount, *req.ToAccount, *req.MsgRandom, *req.MsgTimeStamp
+	imp.From, imp.To, imp.Random, imp.Time = *req.FromAccount, *req.ToAccount, *req.MsgRandom, int64(*req.MsgTimeStamp)
 	imp.Body = []byte(req.MsgBody)
 	if req.MsgSeq != nil {
 		imp.Seq, imp.HasSeq = *req.MsgSeq, true
@@ -410,7 +407,7 @@ func roamPage(page core.HistoryPage) (any, *wireError) {
 	items := make([]jsontext.Value, 0, len(page.Messages))
 	size := 0
 	for i := range page.Messages {
-		b, err := json.Marshal(roamItem(&page.Messages[i]))
+		b, err := json.Marshal(roamItem(&page.Messages[i]), jsontext.PreserveRawStrings(true))
 		if err != nil {
 			return nil, fail(91000, "internal error, please retry")
 		}
@@ -420,6 +417,19 @@ func roamPage(page core.HistoryPage) (any, *wireError) {
 		}
 		size += len(b) + 1
 		items = append(items, b)
+	}
+	if resp.Complete == 0 {
+		// Never end a page between two messages sharing a key: the
+		// continuation names the oldest by key alone.
+		cut := core.CutPage(page.Messages, len(items))
+		for i := len(items); i < cut; i++ {
+			b, err := json.Marshal(roamItem(&page.Messages[i]), jsontext.PreserveRawStrings(true))
+			if err != nil {
+				return nil, fail(91000, "internal error, please retry")
+			}
+			items = append(items, b)
+		}
+		items = items[:cut]
 	}
 	if page.More {
 		resp.Complete = 0
