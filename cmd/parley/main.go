@@ -2,6 +2,7 @@
 //
 //	parley serve [flags]      run the server
 //	parley usersig [flags]    print a UserSig
+//	parley tail --user U      print what U's devices receive
 //
 // Run "parley <command> -h" for a command's flags.
 package main
@@ -28,6 +29,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return serve(rest, stdout, stderr)
 	case "usersig":
 		return userSig(rest, stdout, stderr)
+	case "tail":
+		return tail(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -43,6 +46,7 @@ func usage(w io.Writer) {
 Usage:
   parley serve [flags]     run the server (default store: SQLite under ./parley-data)
   parley usersig [flags]   print a UserSig for a user
+  parley tail --user U     connect as U and print what U's devices receive
 
 Run "parley <command> -h" for the flags of a command.
 `)

@@ -15,10 +15,14 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/api/tim"
+	"github.com/parleyim/parley/internal/bus"
+	"github.com/parleyim/parley/internal/bus/local"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/core"
+	"github.com/parleyim/parley/internal/gateway"
 	"github.com/parleyim/parley/internal/store/memory"
 	"github.com/parleyim/parley/internal/store/sqlite"
+	"github.com/parleyim/parley/protocol"
 )
 
 // Options are what a node needs besides its Config. The zero value is ready.
@@ -28,6 +32,8 @@ type Options struct {
 	Now func() time.Time
 	// RetentionEvery is how often old history is purged. Zero means an hour.
 	RetentionEvery time.Duration
+	// Gateway tunes the WebSocket gateway.
+	Gateway gateway.Config
 }
 
 // Node is one running server.
@@ -35,8 +41,10 @@ type Node struct {
 	cfg      *config.Config
 	log      *slog.Logger
 	store    core.Store
+	bus      bus.Bus
 	Service  *core.Service
 	TIM      *tim.Handler
+	Gateway  *gateway.Gateway
 	server   *http.Server
 	listener net.Listener
 
@@ -63,8 +71,26 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Node, error) {
 		return nil, err
 	}
 	n.TIM = tim.New(n.Service, tim.Config{Now: opt.Now, Logger: opt.Logger})
+	n.bus = local.New()
+	gwCfg := opt.Gateway
+	if gwCfg.Now == nil {
+		gwCfg.Now = opt.Now
+	}
+	if gwCfg.Logger == nil {
+		gwCfg.Logger = opt.Logger
+	}
+	n.Gateway = gateway.New(n.Service, n.bus, gwCfg)
+	n.Service.SetPresence(n.Gateway)
+	n.Service.SetLiveDelivery(n.Gateway)
+	feed, ok := n.store.(core.InboxFeed)
+	if !ok {
+		n.store.Close()
+		return nil, fmt.Errorf("store %T reports no committed events", n.store)
+	}
+	feed.SetInboxFeed(n.Gateway.Publish)
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", n.TIM)
+	mux.Handle("GET "+protocol.Path, n.Gateway)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -134,14 +160,16 @@ func (n *Node) Start() error {
 func (n *Node) Addr() net.Addr { return n.listener.Addr() }
 
 // Shutdown stops accepting, lets in-flight requests finish (until ctx ends),
-// stops background work, then flushes and closes the store.
+// tells devices to reconnect, stops background work, then flushes and closes
+// the store and the bus.
 func (n *Node) Shutdown(ctx context.Context) error {
 	var errs []error
 	if n.listener != nil {
 		errs = append(errs, n.server.Shutdown(ctx))
 	}
+	errs = append(errs, n.Gateway.Shutdown(ctx))
 	n.stop()
 	n.bg.Wait()
-	errs = append(errs, n.store.Close())
+	errs = append(errs, n.store.Close(), n.bus.Close())
 	return errors.Join(errs...)
 }

@@ -17,9 +17,11 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/parleyim/parley/client"
 	"github.com/parleyim/parley/internal/auth"
 	"github.com/parleyim/parley/internal/config"
 	"github.com/parleyim/parley/internal/core"
+	"github.com/parleyim/parley/internal/gateway"
 	"github.com/parleyim/parley/internal/node"
 )
 
@@ -41,6 +43,9 @@ type Options struct {
 	Clock *Clock
 	// Roaming is the app's history retention in days; zero means 7.
 	RoamingDays int
+	// Gateway tunes the WebSocket gateway (queue size, timeouts). Its Now
+	// defaults to the node's clock.
+	Gateway gateway.Config
 }
 
 // Node is a running test server.
@@ -75,7 +80,7 @@ func Start(t testing.TB, opts ...Options) *Node {
 		}
 		cfg.Store = "sqlite:" + tn.Path
 	}
-	var nopt node.Options
+	nopt := node.Options{Gateway: o.Gateway}
 	if o.Clock != nil {
 		tn.clock = o.Clock.Now
 		nopt.Now = o.Clock.Now
@@ -186,6 +191,16 @@ func (n *Node) ImportAccounts(t testing.TB, users ...string) {
 	}
 }
 
+// PurgeNow runs the node's retention purge once, as its hourly loop does:
+// history older than the app's roaming period (on the node's clock) goes,
+// and unread counts follow.
+func (n *Node) PurgeNow(t testing.TB) {
+	t.Helper()
+	if err := n.Service.PurgeOnce(context.Background()); err != nil {
+		t.Fatalf("parleytest: purge: %v", err)
+	}
+}
+
 // Clock is a settable clock for tests. The zero value is not usable.
 type Clock struct {
 	mu sync.Mutex
@@ -207,4 +222,49 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+// DialOptions tune Dial.
+type DialOptions struct {
+	Platform  string
+	Device    string
+	SyncFrom  *uint64
+	PushToken string
+	// Sig overrides the UserSig (to test refusals).
+	Sig string
+}
+
+// Dial connects a device as user (signing with the app key) and closes it
+// when the test ends.
+func (n *Node) Dial(t testing.TB, user string, opts ...DialOptions) *client.Conn {
+	t.Helper()
+	c, err := n.TryDial(t, user, opts...)
+	if err != nil {
+		t.Fatalf("dial as %s: %v", user, err)
+	}
+	return c
+}
+
+// TryDial is Dial returning the error.
+func (n *Node) TryDial(t testing.TB, user string, opts ...DialOptions) (*client.Conn, error) {
+	t.Helper()
+	var o DialOptions
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	sig := o.Sig
+	if sig == "" {
+		sig = n.Sig(t, user)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.Dial(ctx, client.Config{
+		URL: n.URL, SDKAppID: AppID, User: user, UserSig: sig,
+		Platform: o.Platform, Device: o.Device, SyncFrom: o.SyncFrom, PushToken: o.PushToken,
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, nil
 }
