@@ -28,8 +28,15 @@ const (
 	OpUnread        = "unread"        // unread counts
 	OpPin           = "pin"           // pin or unpin a conversation
 	OpDeleteConv    = "delete_conversation"
-	OpReceipt       = "receipt"   // read receipts for messages
-	OpExtension     = "extension" // set, delete or clear message extensions
+	OpReceipt       = "receipt"       // read receipts for messages
+	OpExtension     = "extension"     // set, delete or clear message extensions
+	OpGroups        = "groups"        // the groups the user is in, with their newest seqs
+	OpGroupSync     = "group_sync"    // a group's messages after a seq
+	OpGroupSend     = "group_send"    // send a group message
+	OpGroupRead     = "group_read"    // mark a group read up to a seq
+	OpGroupHistory  = "group_history" // a page of a group's history, newest first
+	OpGroupJoin     = "group_join"    // join a group that lets anyone in (or enter an AVChatRoom)
+	OpGroupQuit     = "group_quit"    // leave a group (or an AVChatRoom)
 )
 
 // Server operations.
@@ -55,6 +62,14 @@ const (
 	KindConvPin      = "conversation.pin"    // the user pinned or unpinned a conversation
 	KindKick         = "kick"                // the user was kicked: the connection closes
 	KindExpired      = "expired"             // a sync number whose message expired (MsgLifeTime)
+	KindGroupJoined  = "group.join"          // the user became a member of a group (Group)
+	KindGroupLeft    = "group.leave"         // the user left a group: removed, quit or destroyed (Group)
+	KindGroupMuted   = "group.mute"          // the user was muted or unmuted in a group (Group, MuteUntil)
+	KindGroupRead    = "group.read"          // the user's read position of a group moved (Group, Unread)
+	// Group events go to every online member and carry no sync number:
+	// a group message carries its group (topic) seq in GroupMsg.Seq.
+	KindGroupMessage = "group"        // a group message (GroupMsg)
+	KindGroupChange  = "group.change" // members, mutes or messages of a group changed (GroupChange)
 )
 
 // Close codes, besides the standard 1000 (normal), 1001 (going away: the
@@ -202,6 +217,8 @@ type Conversation struct {
 	Unread   int    `json:"unread"`
 	ReadTime int64  `json:"read_time,omitempty"`
 	Pinned   bool   `json:"pinned,omitempty"`
+	AtMe     bool   `json:"at_me,omitempty"`
+	AtAll    bool   `json:"at_all,omitempty"`
 }
 
 // Event is something the user's devices must see. Seq is its number in the
@@ -224,6 +241,136 @@ type Event struct {
 	ConvType     int   `json:"conv_type,omitempty"`
 	ClearHistory bool  `json:"clear_history,omitempty"`
 	Pinned       *bool `json:"pinned,omitempty"`
+	// Group names the group of group.* user events; GroupMsg and
+	// GroupChange carry group events.
+	Group       string        `json:"group,omitempty"`
+	GroupMsg    *GroupMessage `json:"group_msg,omitempty"`
+	GroupChange *GroupChange  `json:"group_change,omitempty"`
+	Unread      *int          `json:"unread,omitempty"`
+	MuteUntil   int64         `json:"mute_until,omitempty"`
+}
+
+// GroupMessage is a group message as devices see it.
+type GroupMessage struct {
+	Group           string          `json:"group"`
+	Topic           string          `json:"topic,omitempty"`
+	Seq             uint64          `json:"seq"` // the group's (topic's) seq; 0 online-only
+	From            string          `json:"from"`
+	Random          uint32          `json:"random"`
+	Time            int64           `json:"time"`
+	Priority        int             `json:"priority"` // 1 High … 4 Lowest
+	Body            json.RawMessage `json:"body,omitempty"`
+	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
+	System          bool            `json:"system,omitempty"`
+	Recalled        bool            `json:"recalled,omitempty"`
+	Modified        bool            `json:"modified,omitempty"`
+	Deleted         bool            `json:"deleted,omitempty"` // a placeholder
+	OnlineOnly      bool            `json:"online_only,omitempty"`
+	AtAll           bool            `json:"at_all,omitempty"`
+	AtUsers         []string        `json:"at_users,omitempty"`
+	To              []string        `json:"to,omitempty"`
+	NeedReadReceipt bool            `json:"need_read_receipt,omitempty"`
+	SupportExt      bool            `json:"support_extension,omitempty"`
+}
+
+// GroupChange describes a change of a group (event kind "group.change").
+type GroupChange struct {
+	Group  string   `json:"group"`
+	Topic  string   `json:"topic,omitempty"`
+	Change string   `json:"change"` // members_added, members_removed, members_muted, destroyed, messages_cleared, message_recalled, message_modified, message_extension, message_deleted
+	Users  []string `json:"users,omitempty"`
+	Until  int64    `json:"until,omitempty"` // members_muted: end of the mute, 0 unmuted
+	Seq    uint64   `json:"seq,omitempty"`   // the message concerned, or cleared up to
+}
+
+// GroupSummary is a group the user is in (answer to "groups").
+type GroupSummary struct {
+	Group   string `json:"group"`
+	Type    string `json:"type"`
+	Name    string `json:"name"`
+	LastSeq uint64 `json:"last_seq"` // the group's newest message seq
+	ReadSeq uint64 `json:"read_seq"`
+	Unread  int    `json:"unread"`
+	AtMe    bool   `json:"at_me,omitempty"`
+	AtAll   bool   `json:"at_all,omitempty"`
+}
+
+// GroupsOK answers "groups".
+type GroupsOK struct {
+	Frame
+	Groups []GroupSummary `json:"groups"`
+}
+
+// GroupSync asks for a group's (topic's) messages after a seq.
+type GroupSync struct {
+	Frame
+	Group string `json:"group"`
+	Topic string `json:"topic,omitempty"`
+	After uint64 `json:"after"`
+	Limit int    `json:"limit,omitempty"` // 0: 100; at most 500
+}
+
+// GroupSyncOK answers a GroupSync: messages ascending by seq.
+type GroupSyncOK struct {
+	Frame
+	Messages []GroupMessage `json:"messages"`
+	More     bool           `json:"more"`
+}
+
+// GroupSend sends a group message as the logged-in user.
+type GroupSend struct {
+	Frame
+	Group           string          `json:"group"`
+	Topic           string          `json:"topic,omitempty"`
+	Random          uint32          `json:"random"`
+	Priority        string          `json:"priority,omitempty"` // High, Normal (default), Low, Lowest
+	Body            json.RawMessage `json:"body"`
+	CloudCustomData string          `json:"cloud_custom_data,omitempty"`
+	OnlineOnly      bool            `json:"online_only,omitempty"`
+	NoUnread        bool            `json:"no_unread,omitempty"`
+	NoLastMsg       bool            `json:"no_last_msg,omitempty"`
+	To              []string        `json:"to,omitempty"`
+	AtAll           bool            `json:"at_all,omitempty"`
+	AtUsers         []string        `json:"at_users,omitempty"`
+	NeedReadReceipt bool            `json:"need_read_receipt,omitempty"`
+	SupportExt      bool            `json:"support_extension,omitempty"`
+}
+
+// GroupSent answers a GroupSend.
+type GroupSent struct {
+	Frame
+	Seq        uint64 `json:"seq"`
+	Time       int64  `json:"time"`
+	DropReason string `json:"drop_reason,omitempty"` // "MsgFreqCtrl": accepted but dropped
+}
+
+// GroupRead marks a group read up to Seq (0: all).
+type GroupRead struct {
+	Frame
+	Group string `json:"group"`
+	Seq   uint64 `json:"seq,omitempty"`
+}
+
+// GroupHistory asks for a page of a group's history, newest first.
+type GroupHistory struct {
+	Frame
+	Group     string `json:"group"`
+	Topic     string `json:"topic,omitempty"`
+	BeforeSeq uint64 `json:"before_seq,omitempty"` // 0: the newest
+	Limit     int    `json:"limit,omitempty"`      // 0: 20; at most 20
+}
+
+// GroupHistoryOK answers GroupHistory.
+type GroupHistoryOK struct {
+	Frame
+	Messages []GroupMessage `json:"messages"`
+	Finished bool           `json:"finished"`
+}
+
+// GroupJoin joins or quits a group (op group_join / group_quit).
+type GroupJoin struct {
+	Frame
+	Group string `json:"group"`
 }
 
 // Read marks the conversation with Peer read up to Time (0 or absent: now).

@@ -5,12 +5,19 @@ import (
 	"sync"
 )
 
-// accountCache holds every live account's kick time, so that existence and
-// UserSig checks never touch the store. The store is the source of truth; the
-// cache is filled from it at start and written through on every change.
+// accountCache holds every account's liveness and kick time, so that
+// existence and UserSig checks never touch the store. The store is the
+// source of truth; the cache is filled from it at start and written through
+// on every change. A deleted account keeps its kick time: the store keeps
+// it too, and revives it with the account.
 type accountCache struct {
 	mu sync.RWMutex
-	m  map[acctKey]int64 // live accounts → KickedAt
+	m  map[acctKey]acctState
+}
+
+type acctState struct {
+	live     bool
+	kickedAt int64
 }
 
 type acctKey struct {
@@ -18,41 +25,51 @@ type acctKey struct {
 	id  string
 }
 
-func newAccountCache() *accountCache { return &accountCache{m: make(map[acctKey]int64)} }
+func newAccountCache() *accountCache { return &accountCache{m: make(map[acctKey]acctState)} }
 
 func (c *accountCache) put(a Account) {
 	c.mu.Lock()
-	c.m[acctKey{a.App, a.ID}] = a.KickedAt
+	c.m[acctKey{a.App, a.ID}] = acctState{live: true, kickedAt: a.KickedAt}
 	c.mu.Unlock()
 }
 
+// putKeepKick marks an account live, keeping any kick time it had.
 func (c *accountCache) putKeepKick(app AppID, id string) {
 	c.mu.Lock()
 	k := acctKey{app, id}
-	if _, ok := c.m[k]; !ok {
-		c.m[k] = 0
-	}
+	st := c.m[k]
+	st.live = true
+	c.m[k] = st
 	c.mu.Unlock()
 }
 
+// remove marks an account deleted; its kick time stays.
 func (c *accountCache) remove(app AppID, id string) {
 	c.mu.Lock()
-	delete(c.m, acctKey{app, id})
+	k := acctKey{app, id}
+	if st, ok := c.m[k]; ok {
+		if st.kickedAt == 0 {
+			delete(c.m, k)
+		} else {
+			st.live = false
+			c.m[k] = st
+		}
+	}
 	c.mu.Unlock()
 }
 
 func (c *accountCache) exists(app AppID, id string) bool {
 	c.mu.RLock()
-	_, ok := c.m[acctKey{app, id}]
+	st := c.m[acctKey{app, id}]
 	c.mu.RUnlock()
-	return ok
+	return st.live
 }
 
 func (c *accountCache) kickedAt(app AppID, id string) (int64, bool) {
 	c.mu.RLock()
-	t, ok := c.m[acctKey{app, id}]
+	st, ok := c.m[acctKey{app, id}]
 	c.mu.RUnlock()
-	return t, ok
+	return st.kickedAt, ok
 }
 
 // AccountExists reports whether id is a live account of app.

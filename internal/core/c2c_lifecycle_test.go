@@ -3,6 +3,7 @@ package core_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -255,5 +256,62 @@ func TestHistoryNeverSplitsSharedKey(t *testing.T) {
 	}
 	if seen != 2 {
 		t.Errorf("paging one at a time saw %d messages, want 2", seen)
+	}
+}
+
+// TestExtensionPagesNeverSplitASeq: the pairs of one change share a Seq; a
+// page never ends inside one, so continuing from the last Seq loses none.
+func TestExtensionPagesNeverSplitASeq(t *testing.T) {
+	ctx := context.Background()
+	svc, clock := newTestService(t, "alice", "bob")
+	sent := send(t, svc, "alice", "bob", "ext", func(r *core.C2CSend) { r.SupportExtension = true })
+	for call := 0; call < 11; call++ { // 11 calls of 19 pairs: seqs 1..11, 209 pairs
+		var items []core.ExtensionChange
+		for i := range 19 {
+			items = append(items, core.ExtensionChange{Key: fmt.Sprintf("k%02d-%02d", call, i), Value: "v"})
+		}
+		if _, err := svc.SetC2CExtensions(ctx, &core.ExtensionRequest{App: testApp, From: "alice", To: "bob", Key: sent.Key, Op: core.ExtensionSet, Items: items}); err != nil {
+			t.Fatal(err)
+		}
+		clock.t = clock.t.Add(time.Minute) // stay under the per-minute limit
+	}
+	seen := map[string]bool{}
+	start := uint64(0)
+	for range 5 {
+		page, err := svc.C2CExtensions(ctx, testApp, "alice", "bob", sent.Key, start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range page.Items {
+			seen[e.Key] = true
+		}
+		if page.Complete {
+			break
+		}
+		start = page.Items[len(page.Items)-1].Seq + 1
+	}
+	if len(seen) != 209 {
+		t.Errorf("paging saw %d pairs, want 209", len(seen))
+	}
+}
+
+// TestKickSurvivesDeleteAndReimport: a kicked account deleted and imported
+// again still refuses UserSigs made before the kick.
+func TestKickSurvivesDeleteAndReimport(t *testing.T) {
+	ctx := context.Background()
+	svc, clock := newTestService(t, "alice")
+	before := clock.t.Unix()
+	clock.t = clock.t.Add(time.Minute)
+	if err := svc.Kick(ctx, testApp, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DeleteAccounts(ctx, testApp, []string{"alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.ImportAccount(ctx, core.Account{App: testApp, ID: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if svc.SignatureStillValid(testApp, "alice", before) {
+		t.Errorf("a UserSig from before the kick works again after delete and re-import")
 	}
 }

@@ -34,6 +34,10 @@ type Conversation struct {
 	PinnedAt  int64 // Unix seconds; orders pinned conversations
 	// Hidden conversations were deleted; a new last message shows them again.
 	Hidden bool
+	// AtMe and AtAll (group conversations) say an unread message mentions
+	// the owner, or everyone.
+	AtMe  bool
+	AtAll bool
 }
 
 // Listed reports whether the conversation list shows c when empty

@@ -57,6 +57,7 @@ func (s *Service) Conversations(ctx context.Context, req ConvListRequest) (ConvP
 	if err != nil {
 		return ConvPage{}, err
 	}
+	all = s.withGroupConversations(req.App, req.Owner, all)
 	var pinned, normal []Conversation
 	for _, c := range all {
 		if c.Hidden || (c.LastTime == 0 && !req.WithEmpty) {
@@ -149,10 +150,54 @@ func (s *Service) DeleteConversation(ctx context.Context, app AppID, owner strin
 	if peer == "" {
 		return Errorf(Invalid, FieldPeer, "no peer")
 	}
+	if typ == ConvGroup {
+		// A group conversation stays hidden until a message comes after
+		// the owner's read position: deleting it marks everything read.
+		if _, err := s.MarkGroupRead(ctx, app, peer, owner, 0); err != nil && KindOf(err) != NotFound {
+			return err
+		}
+	}
 	payload := mustJSON(ConversationRef{Type: typ, Peer: peer, ClearHistory: clearHistory})
 	_, err := s.store.DeleteConversation(ctx, app, owner, typ, peer, clearHistory,
 		[]InboxEvent{{User: owner, Kind: EventConversationDeleted, Payload: payload}})
 	return err
+}
+
+// withGroupConversations merges owner's group conversations into rows:
+// groups keep no per-member conversation rows (read diffusion), so each
+// joined group's conversation is derived from the group and the membership;
+// a stored row (type 2) only adds pinning and hiding.
+func (s *Service) withGroupConversations(app AppID, owner string, rows []Conversation) []Conversation {
+	stored := map[string]Conversation{}
+	out := rows[:0]
+	for _, c := range rows {
+		if c.Type == ConvGroup {
+			stored[c.Peer] = c
+			continue
+		}
+		out = append(out, c)
+	}
+	for _, id := range s.gcache.joinedBy(app, owner) {
+		cg := s.gcache.get(app, id)
+		if cg == nil {
+			continue
+		}
+		m, ok := cg.member(owner)
+		if !ok {
+			continue
+		}
+		g := cg.snapshot()
+		c := Conversation{App: app, Owner: owner, Type: ConvGroup, Peer: id,
+			LastTime: g.LastTime, LastSeq: uint32(g.LastSeq), Unread: unreadOf(g, m)}
+		if r, ok := stored[id]; ok {
+			c.Pinned, c.PinnedAt = r.Pinned, r.PinnedAt
+			c.Hidden = r.Hidden && g.LastSeq <= m.ReadSeq
+		}
+		c.AtMe = m.AtMeSeq > m.ReadSeq
+		c.AtAll = g.AtAllSeq > m.ReadSeq
+		out = append(out, c)
+	}
+	return out
 }
 
 // ConversationRef is the payload of conversation events.

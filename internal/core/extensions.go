@@ -200,6 +200,12 @@ func (s *Service) C2CExtensions(ctx context.Context, app AppID, from, to string,
 	if err != nil {
 		return ExtensionPage{}, err
 	}
+	return extensionPage(ext, startSeq), nil
+}
+
+// extensionPage returns ext's pairs with Seq at least startSeq, by Seq then
+// key, at most ExtensionPageSize.
+func extensionPage(ext Extensions, startSeq uint64) ExtensionPage {
 	page := ExtensionPage{LatestSeq: ext.LatestSeq, ClearSeq: ext.ClearSeq, Items: []Extension{}}
 	for _, e := range ext.Items {
 		if e.Seq >= startSeq {
@@ -214,9 +220,18 @@ func (s *Service) C2CExtensions(ctx context.Context, app AppID, from, to string,
 	})
 	page.Complete = len(page.Items) <= ExtensionPageSize
 	if !page.Complete {
-		page.Items = page.Items[:ExtensionPageSize]
+		// Never end a page inside one Seq: the pairs of one change share
+		// it, and the next page starts from a Seq.
+		cut := ExtensionPageSize
+		for cut > 0 && page.Items[cut-1].Seq == page.Items[cut].Seq {
+			cut--
+		}
+		if cut == 0 {
+			cut = ExtensionPageSize
+		}
+		page.Items = page.Items[:cut]
 	}
-	return page, nil
+	return page
 }
 
 // extensionLimiter counts extension changes per message per minute. It is

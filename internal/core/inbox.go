@@ -26,6 +26,16 @@ const (
 	EventConversationPinned
 	// EventKick: the user was kicked; their devices log out.
 	EventKick
+	// EventGroupJoined: the user became a member of a group (Payload: GroupRef).
+	EventGroupJoined
+	// EventGroupLeft: the user stopped being a member (removed, or the group
+	// was destroyed) (Payload: GroupRef).
+	EventGroupLeft
+	// EventGroupMuted: the user was muted or unmuted in a group (Payload: GroupRef).
+	EventGroupMuted
+	// EventGroupRead: the user's read position or unread count of a group
+	// changed (Payload: GroupRef).
+	EventGroupRead
 )
 
 var eventNames = [...]string{
@@ -39,6 +49,10 @@ var eventNames = [...]string{
 	EventConversationDeleted: "conversation.delete",
 	EventConversationPinned:  "conversation.pin",
 	EventKick:                "kick",
+	EventGroupJoined:         "group.join",
+	EventGroupLeft:           "group.leave",
+	EventGroupMuted:          "group.mute",
+	EventGroupRead:           "group.read",
 }
 
 func (k EventKind) String() string {
@@ -70,7 +84,7 @@ type InboxEntry struct {
 	Time    int64 // Unix seconds the event was stored
 
 	// Message and Conv are not stored: a store fills them in the entries
-	// it hands to its InboxFeed, so that live delivery needs no read.
+	// it hands to its CommitFeed, so that live delivery needs no read.
 	// Message is the message a message event concerns, as stored after the
 	// change; Conv is the user's conversation after the change, when the
 	// event changed one.
@@ -78,13 +92,21 @@ type InboxEntry struct {
 	Conv    *Conversation
 }
 
-// InboxFeed is implemented by stores that report what they commit: fn gets
-// the inbox entries of every commit, after the commit, in commit order
-// (so each user's entries arrive with ascending Seq), from one goroutine at
-// a time. fn must not block for long: it hands the entries on. Set it
-// before the store takes writes.
-type InboxFeed interface {
-	SetInboxFeed(fn func([]InboxEntry))
+// Commit is what one store commit reports to its feed: the inbox entries
+// it added and the group messages it stored.
+type Commit struct {
+	Inbox []InboxEntry
+	// Group holds stored group messages with their seqs, in commit order
+	// (so each group's or topic's messages arrive with ascending Seq).
+	Group []GroupMessage
+}
+
+// CommitFeed is implemented by stores that report what they commit: fn gets
+// every commit that added inbox entries or group messages, after the
+// commit, in commit order, from one goroutine at a time. fn must not block
+// for long: it hands the commit on. Set it before the store takes writes.
+type CommitFeed interface {
+	SetCommitFeed(fn func(Commit))
 }
 
 // InboxEvents returns the inbox entries storing m adds: the receiver's
@@ -112,4 +134,13 @@ func (m *C2CMessage) sidesSeeing() []string {
 		out = append(out, m.To)
 	}
 	return out
+}
+
+// GroupRef is the payload of a user's group events.
+type GroupRef struct {
+	Group     string `json:"GroupId"`
+	Reason    string `json:"Reason,omitempty"` // leave: "removed", "destroyed", "quit"
+	MuteUntil int64  `json:"MuteUntil,omitempty"`
+	ReadSeq   uint64 `json:"ReadSeq,omitempty"`
+	Unread    int    `json:"Unread,omitempty"`
 }

@@ -28,6 +28,24 @@ type App struct {
 	Admins []string // identifiers allowed to call the admin REST API
 	// Roaming is how long C2C history is kept. Zero means DefaultRoaming.
 	Roaming time.Duration
+	// GroupMsgRate is how many messages per second one group takes before
+	// frequency control drops some. Zero means DefaultGroupMsgRate;
+	// negative turns frequency control off.
+	GroupMsgRate int
+}
+
+// DefaultGroupMsgRate is the documented per-group message rate.
+const DefaultGroupMsgRate = 40
+
+// groupMsgRate returns the effective rate, or 0 when control is off.
+func (a *App) groupMsgRate() int {
+	switch {
+	case a.GroupMsgRate < 0:
+		return 0
+	case a.GroupMsgRate == 0:
+		return DefaultGroupMsgRate
+	}
+	return a.GroupMsgRate
 }
 
 // IsAdmin reports whether user is one of a's admin identifiers.

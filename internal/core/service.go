@@ -62,6 +62,8 @@ type Service struct {
 	accounts *accountCache
 	extLimit extensionLimiter
 	live     LiveDelivery
+	gstore   GroupStore
+	gcache   *groupCache
 }
 
 // New builds a Service: it loads every live account into memory (existence
@@ -82,6 +84,8 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		s.presence = nobodyOnline{}
 	}
 	s.live = noLiveDelivery{}
+	s.gcache = newGroupCache()
+	s.gstore, _ = cfg.Store.(GroupStore) // TODO(groups): part of Store once both stores implement it
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -100,6 +104,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("core: load accounts: %w", err)
+	}
+	if err := s.loadGroups(ctx); err != nil {
+		return nil, err
 	}
 	for _, a := range cfg.Apps {
 		var admins []Account

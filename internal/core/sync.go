@@ -3,16 +3,50 @@ package core
 import "context"
 
 // LiveDelivery delivers what is never stored: online-only messages reach the
-// devices online right now, or nobody. The gateway implements it.
+// devices online right now, or nobody; so do AVChatRoom messages and changes
+// of a group's members. The gateway implements it. Its methods must not block.
 type LiveDelivery interface {
-	// DeliverOnlineOnly offers m to the online devices of users. It must not
-	// block.
+	// DeliverOnlineOnly offers m to the online devices of users.
 	DeliverOnlineOnly(m *C2CMessage, users []string)
+	// DeliverGroupOnline offers an unstored group message (online-only, or
+	// any AVChatRoom message) to the group's online members.
+	DeliverGroupOnline(m *GroupMessage)
+	// DeliverGroupChange tells the group's online members of a change.
+	DeliverGroupChange(ev GroupChangeEvent)
 }
 
 type noLiveDelivery struct{}
 
 func (noLiveDelivery) DeliverOnlineOnly(*C2CMessage, []string) {}
+func (noLiveDelivery) DeliverGroupOnline(*GroupMessage)        {}
+func (noLiveDelivery) DeliverGroupChange(GroupChangeEvent)     {}
+
+// GroupChangeKind says what changed in a group.
+type GroupChangeKind string
+
+const (
+	GroupMembersAdded   GroupChangeKind = "members_added"
+	GroupMembersRemoved GroupChangeKind = "members_removed"
+	GroupMembersMuted   GroupChangeKind = "members_muted" // Until: 0 unmuted
+	GroupInfoChanged    GroupChangeKind = "info_changed"
+	GroupDestroyed      GroupChangeKind = "destroyed"
+	GroupMessagesClear  GroupChangeKind = "messages_cleared"  // Seq: cleared up to
+	GroupMessageRecall  GroupChangeKind = "message_recalled"  // Seq (Topic)
+	GroupMessageModify  GroupChangeKind = "message_modified"  // Seq (Topic)
+	GroupMessageExt     GroupChangeKind = "message_extension" // Seq (Topic)
+	GroupMessageDeleted GroupChangeKind = "message_deleted"   // Seq (Topic)
+)
+
+// GroupChangeEvent is a change of a group that its online members see live.
+type GroupChangeEvent struct {
+	App   AppID
+	Group string
+	Kind  GroupChangeKind
+	Topic string
+	Users []string
+	Until int64
+	Seq   uint64
+}
 
 // SetLiveDelivery installs the gateway's live delivery. Call it before serving.
 func (s *Service) SetLiveDelivery(l LiveDelivery) { s.live = l }

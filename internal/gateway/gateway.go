@@ -83,6 +83,7 @@ type Gateway struct {
 	bus      bus.Bus
 	sigs     *auth.Verifier
 	hub      *hub
+	groups   *groupHub
 	upgrader websocket.Upgrader
 	pub      *publisher
 
@@ -114,6 +115,7 @@ func New(svc *core.Service, b bus.Bus, cfg Config) *Gateway {
 		cancel: cancel,
 	}
 	g.hub = newHub(g)
+	g.groups = newGroupHub(g)
 	g.upgrader = websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,

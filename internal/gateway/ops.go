@@ -43,25 +43,21 @@ func (s *session) fail(id int64, e *protocol.Error) {
 
 // ops maps each client operation to its handler. A handler returns the
 // answer frame (with ID and Op set) or a refusal.
-var ops map[string]func(s *session, data []byte) (any, *protocol.Error)
-
-func init() {
-	ops = map[string]func(s *session, data []byte) (any, *protocol.Error){
-		protocol.OpPing:          opPing,
-		protocol.OpSend:          opSend,
-		protocol.OpSync:          opSync,
-		protocol.OpRead:          opRead,
-		protocol.OpHistory:       opHistory,
-		protocol.OpConversations: opConversations,
-		protocol.OpUnread:        opUnread,
-		protocol.OpPin:           opPin,
-		protocol.OpDeleteConv:    opDeleteConversation,
-		protocol.OpReceipt:       opReceipt,
-		protocol.OpExtension:     opExtension,
-		protocol.OpLogin: func(*session, []byte) (any, *protocol.Error) {
-			return nil, &protocol.Error{Code: protocol.CodeInvalid, Message: "already logged in"}
-		},
-	}
+var ops = map[string]func(s *session, data []byte) (any, *protocol.Error){
+	protocol.OpPing:          opPing,
+	protocol.OpSend:          opSend,
+	protocol.OpSync:          opSync,
+	protocol.OpRead:          opRead,
+	protocol.OpHistory:       opHistory,
+	protocol.OpConversations: opConversations,
+	protocol.OpUnread:        opUnread,
+	protocol.OpPin:           opPin,
+	protocol.OpDeleteConv:    opDeleteConversation,
+	protocol.OpReceipt:       opReceipt,
+	protocol.OpExtension:     opExtension,
+	protocol.OpLogin: func(*session, []byte) (any, *protocol.Error) {
+		return nil, &protocol.Error{Code: protocol.CodeInvalid, Message: "already logged in"}
+	},
 }
 
 // decodeOp parses a request frame into v.

@@ -17,7 +17,8 @@ const payloadHeader = 9
 
 // Payload flags.
 const (
-	flagKick byte = 1 << iota // after this frame the session closes with CloseKicked
+	flagKick       byte = 1 << iota // after this frame the session closes with CloseKicked
+	flagMembership                  // a group.join or group.leave: the session follows it
 )
 
 // liveEvent is a decoded payload.
@@ -43,22 +44,23 @@ func decodePayload(p []byte) (liveEvent, bool) {
 	return liveEvent{seq: binary.BigEndian.Uint64(p), flags: p[8], frame: p[payloadHeader:]}, true
 }
 
-// publisher turns committed inbox entries into frames, once each, and
-// publishes them on their users' subjects, in commit order.
+// publisher turns committed inbox entries and group messages into frames,
+// once each, and publishes them on their users' (groups') subjects, in
+// commit order.
 type publisher struct {
 	g  *Gateway
-	in chan []core.InboxEntry
+	in chan core.Commit
 }
 
 func newPublisher(g *Gateway) *publisher {
-	return &publisher{g: g, in: make(chan []core.InboxEntry, 4096)}
+	return &publisher{g: g, in: make(chan core.Commit, 4096)}
 }
 
-// Publish takes the inbox entries of a commit (core.InboxFeed's function).
-// It blocks only when the publisher is thousands of commits behind.
-func (g *Gateway) Publish(entries []core.InboxEntry) {
+// Publish takes a commit (core.CommitFeed's function). It blocks only when
+// the publisher is thousands of commits behind.
+func (g *Gateway) Publish(c core.Commit) {
 	select {
-	case g.pub.in <- entries:
+	case g.pub.in <- c:
 	case <-g.ctx.Done():
 	}
 }
@@ -68,9 +70,12 @@ func (p *publisher) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case batch := <-p.in:
-			for i := range batch {
-				p.publish(&batch[i])
+		case c := <-p.in:
+			for i := range c.Inbox {
+				p.publish(&c.Inbox[i])
+			}
+			for i := range c.Group {
+				p.g.publishGroupMessage(&c.Group[i])
 			}
 		}
 	}
@@ -83,6 +88,7 @@ func (p *publisher) publish(e *core.InboxEntry) {
 		flags |= flagKick
 		p.g.hub.forget(k)
 	}
+	flags |= membershipFlag(e.Kind)
 	subject := k.subject()
 	if in, ok := p.g.bus.(bus.Interest); ok && !in.Interested(subject) {
 		return // nobody online: devices catch up from the inbox later
@@ -158,6 +164,19 @@ func eventFrame(e *core.InboxEntry) protocol.Event {
 		}
 	case core.EventKick:
 		ev.Kind = protocol.KindKick
+	case core.EventGroupJoined, core.EventGroupLeft, core.EventGroupMuted, core.EventGroupRead:
+		ev.Kind = map[core.EventKind]string{
+			core.EventGroupJoined: protocol.KindGroupJoined, core.EventGroupLeft: protocol.KindGroupLeft,
+			core.EventGroupMuted: protocol.KindGroupMuted, core.EventGroupRead: protocol.KindGroupRead,
+		}[e.Kind]
+		var r core.GroupRef
+		if json.Unmarshal(e.Payload, &r) == nil {
+			ev.Group, ev.MuteUntil = r.Group, r.MuteUntil
+			if e.Kind == core.EventGroupRead {
+				unread := r.Unread
+				ev.Unread = &unread
+			}
+		}
 	default:
 		ev.Kind = e.Kind.String()
 	}
@@ -197,4 +216,13 @@ func toConversation(c *core.Conversation) *protocol.Conversation {
 		ReadTime: c.ReadTime,
 		Pinned:   c.Pinned,
 	}
+}
+
+// membershipFlag marks the events a session must follow to keep its group
+// fan-outs right.
+func membershipFlag(k core.EventKind) byte {
+	if k == core.EventGroupJoined || k == core.EventGroupLeft {
+		return flagMembership
+	}
+	return 0
 }

@@ -54,6 +54,8 @@ type session struct {
 	pending   []liveEvent
 
 	closeOnce sync.Once
+
+	groups sessionGroups // the groups whose events this session receives
 }
 
 // outFrame is a frame to write, or a control: a ping, or the final close.
@@ -127,6 +129,7 @@ func (s *session) extendDeadline() error {
 // finish cleans up after the reader ends.
 func (s *session) finish() {
 	if s.loggedIn.Load() {
+		s.leaveAllGroups()
 		s.g.hub.leave(s)
 	}
 	s.conn.Close()
@@ -167,6 +170,7 @@ func (s *session) login() bool {
 		return false
 	}
 	s.loggedIn.Store(true)
+	s.joinGroups(s.g.svc.JoinedGroupIDs(s.key.app, s.key.user)...)
 	head, err := s.g.svc.InboxHead(s.g.ctx, s.key.app, s.key.user)
 	if err != nil {
 		s.refuseLogin(req.ID, protocol.CodeInternal, "cannot read the inbox", websocket.CloseInternalServerErr)
@@ -273,6 +277,9 @@ func (s *session) deliver(ev liveEvent) {
 func (s *session) emitLocked(ev liveEvent) {
 	s.delivered = ev.seq
 	s.enqueue(outFrame{data: ev.frame, catchUp: ev.catchUp})
+	if ev.flags&flagMembership != 0 {
+		s.followMembership(ev.frame)
+	}
 	if ev.flags&flagKick != 0 && (ev.seq > s.loginHead || !s.g.svc.SignatureStillValid(s.key.app, s.key.user, s.sigTime)) {
 		s.kicked.Store(true)
 		s.closeGracefully(protocol.CloseKicked, "kicked")
@@ -324,9 +331,9 @@ func (s *session) fill(target uint64) {
 			if err != nil {
 				continue
 			}
-			var flags byte
+			flags := membershipFlag(e.Kind)
 			if e.Kind == core.EventKick {
-				flags = flagKick
+				flags |= flagKick
 			}
 			s.emitLocked(liveEvent{seq: e.Seq, flags: flags, frame: frame, catchUp: true})
 		}

@@ -82,12 +82,12 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Node, error) {
 	n.Gateway = gateway.New(n.Service, n.bus, gwCfg)
 	n.Service.SetPresence(n.Gateway)
 	n.Service.SetLiveDelivery(n.Gateway)
-	feed, ok := n.store.(core.InboxFeed)
+	feed, ok := n.store.(core.CommitFeed)
 	if !ok {
 		n.store.Close()
-		return nil, fmt.Errorf("store %T reports no committed events", n.store)
+		return nil, fmt.Errorf("store %T reports no commits", n.store)
 	}
-	feed.SetInboxFeed(n.Gateway.Publish)
+	feed.SetCommitFeed(n.Gateway.Publish)
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", n.TIM)
 	mux.Handle("GET "+protocol.Path, n.Gateway)

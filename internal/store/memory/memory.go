@@ -27,8 +27,9 @@ type Store struct {
 	inboxes  map[userKey]*inbox
 	lastID   int64
 	now      func() time.Time
-	feed     func([]core.InboxEntry)
-	pending  []core.InboxEntry // entries of the write in progress, for feed
+	feed         func(core.Commit)
+	pending      []core.InboxEntry   // entries of the write in progress, for feed
+	pendingGroup []core.GroupMessage // group messages of the write in progress, for feed
 }
 
 type userKey struct {
@@ -90,9 +91,9 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// SetInboxFeed implements core.InboxFeed: fn is called under the write lock,
-// so entries reach it in commit order.
-func (s *Store) SetInboxFeed(fn func([]core.InboxEntry)) {
+// SetCommitFeed implements core.CommitFeed: fn is called under the write
+// lock, so commits reach it in order.
+func (s *Store) SetCommitFeed(fn func(core.Commit)) {
 	s.mu.Lock()
 	s.feed = fn
 	s.mu.Unlock()
@@ -106,12 +107,15 @@ func (s *Store) write(fn func() error) error {
 	if s.closed {
 		return core.ErrClosed
 	}
-	s.pending = s.pending[:0]
+	s.pending, s.pendingGroup = s.pending[:0], s.pendingGroup[:0]
 	if err := fn(); err != nil {
 		return err
 	}
-	if s.feed != nil && len(s.pending) > 0 {
-		s.feed(append([]core.InboxEntry(nil), s.pending...))
+	if s.feed != nil && (len(s.pending) > 0 || len(s.pendingGroup) > 0) {
+		s.feed(core.Commit{
+			Inbox: append([]core.InboxEntry(nil), s.pending...),
+			Group: append([]core.GroupMessage(nil), s.pendingGroup...),
+		})
 	}
 	return nil
 }

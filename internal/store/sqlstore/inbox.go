@@ -56,16 +56,17 @@ type headKey struct {
 	user string
 }
 
-// SetInboxFeed implements core.InboxFeed: fn gets the inbox entries of each
-// commit on the committer's goroutine, after the commit and before the
-// commit's writers are answered. Set it before the store takes writes.
-func (s *Store) SetInboxFeed(fn func([]core.InboxEntry)) { s.feed = fn }
+// SetCommitFeed implements core.CommitFeed: fn gets what each commit added
+// (inbox entries, group messages) on the committer's goroutine, after the
+// commit and before the commit's writers are answered. Set it before the
+// store takes writes.
+func (s *Store) SetCommitFeed(fn func(core.Commit)) { s.feed = fn }
 
-// flushFeed hands the committed transaction's entries to the feed.
+// flushFeed hands the committed transaction's additions to the feed.
 func (s *Store) flushFeed() {
-	if s.feed != nil && len(s.txEntries) > 0 {
-		s.feed(s.txEntries)
-		s.txEntries = nil // the feed keeps the slice
+	if s.feed != nil && (len(s.txEntries) > 0 || len(s.txGroupMsgs) > 0) {
+		s.feed(core.Commit{Inbox: s.txEntries, Group: s.txGroupMsgs})
+		s.txEntries, s.txGroupMsgs = nil, nil // the feed keeps the slices
 	}
 }
 

@@ -59,8 +59,9 @@ type Store struct {
 	// feed receives each commit's inbox entries (nil: nobody listens);
 	// txEntries collects them during the transaction. Both are the
 	// committer goroutine's.
-	feed      func([]core.InboxEntry)
-	txEntries []core.InboxEntry
+	feed        func(core.Commit)
+	txEntries   []core.InboxEntry
+	txGroupMsgs []core.GroupMessage
 	// txStmts are the statements bound to the committer's current
 	// transaction; only the committer's goroutine touches it (see bound).
 	txStmts struct {
@@ -132,7 +133,7 @@ func Open(ctx context.Context, e Engine, writeDB, readDB *sql.DB, maxBatch int) 
 		OnCommit: s.flushFeed,
 		OnRollback: func() {
 			clear(s.heads)
-			s.txEntries = s.txEntries[:0]
+			s.txEntries, s.txGroupMsgs = s.txEntries[:0], s.txGroupMsgs[:0]
 		},
 	})
 	return s, nil
