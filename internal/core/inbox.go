@@ -109,6 +109,13 @@ type CommitFeed interface {
 	SetCommitFeed(fn func(Commit))
 }
 
+// FeedInterest is implemented by stores that can leave out of a commit's
+// entries what costs them extra to read (Conv) for users nobody listens to.
+// wants must be cheap and safe to call from the store's writer.
+type FeedInterest interface {
+	SetFeedInterest(wants func(app AppID, user string) bool)
+}
+
 // InboxEvents returns the inbox entries storing m adds: the receiver's
 // devices get every message that reaches their history except history
 // imports; the sender's other devices get it when it syncs to them.

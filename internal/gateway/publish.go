@@ -226,3 +226,10 @@ func membershipFlag(k core.EventKind) byte {
 	}
 	return 0
 }
+
+// Listens reports whether user may have a device listening (for
+// core.FeedInterest): on a bus that knows its subscribers, whether the user's
+// subject has one; otherwise always.
+func (g *Gateway) Listens(app core.AppID, user string) bool {
+	return g.interested(userKey{app, user}.subject())
+}

@@ -88,6 +88,9 @@ func New(ctx context.Context, cfg *config.Config, opt Options) (*Node, error) {
 		return nil, fmt.Errorf("store %T reports no commits", n.store)
 	}
 	feed.SetCommitFeed(n.Gateway.Publish)
+	if fi, ok := n.store.(core.FeedInterest); ok {
+		fi.SetFeedInterest(n.Gateway.Listens)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/v4/", n.TIM)
 	mux.Handle("GET "+protocol.Path, n.Gateway)
@@ -155,6 +158,9 @@ func (n *Node) Start() error {
 	}()
 	return nil
 }
+
+// Store returns the node's store (for tools and tests that inspect it).
+func (n *Node) Store() core.Store { return n.store }
 
 // Addr returns the listener's address (useful with port 0).
 func (n *Node) Addr() net.Addr { return n.listener.Addr() }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parleyim/parley/internal/parleytest"
+	"github.com/parleyim/parley/internal/store/sqlstore"
 )
 
 // BenchmarkSendMsg measures v4/openim/sendmsg end to end over HTTP (client
@@ -27,11 +28,16 @@ func BenchmarkSendMsg(b *testing.B) {
 			n := parleytest.Start(b, parleytest.Options{SQLite: true})
 			users := benchUsers(b, n, 1000)
 			url := n.AdminURL(b, "openim/sendmsg")
+			before := commitStats(n)
 			runLoad(b, conc, url, func(i int) []byte {
 				from, to := users[rand.IntN(len(users))], users[rand.IntN(len(users))]
 				return fmt.Appendf(nil, `{"From_Account":%q,"To_Account":%q,"MsgRandom":%d,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"benchmark message number %d"}}]}`,
 					from, to, rand.Uint32(), i)
 			})
+			after := commitStats(n)
+			if c := after.Commits - before.Commits; c > 0 {
+				b.ReportMetric(float64(after.Writes-before.Writes)/float64(c), "writes/commit")
+			}
 		})
 		b.Run(fmt.Sprintf("store=null/clients=%d", conc), func(b *testing.B) {
 			url := startNullServer(b)
@@ -41,6 +47,14 @@ func BenchmarkSendMsg(b *testing.B) {
 			})
 		})
 	}
+}
+
+// commitStats reads the group committer's counters of a SQLite node.
+func commitStats(n *parleytest.Node) sqlstore.CommitStats {
+	if s, ok := n.Store().(interface{ CommitStats() sqlstore.CommitStats }); ok {
+		return s.CommitStats()
+	}
+	return sqlstore.CommitStats{}
 }
 
 func benchUsers(b *testing.B, n *parleytest.Node, count int) []string {

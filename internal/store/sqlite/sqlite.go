@@ -88,6 +88,7 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 		Name:         "sqlite",
 		Schema:       sqlstore.Schema(types),
 		SingleWriter: !opt.SharedWriter, // the committer's one connection is the only writer
+		LastInsertID: true,
 		OnClose:      cp.stop,
 	}
 	s, err := sqlstore.Open(ctx, engine, writer, reader, opt.MaxBatch)

@@ -10,8 +10,8 @@ import (
 )
 
 type c2cStmts struct {
-	wDedupSend, wDedupImport, wInsertMessage *sql.Stmt
-	rHistory, rHistoryBefore, rFind, rByID   *sql.Stmt
+	wDedupSend, wDedupImport, wInsertMessage, wInsertMessageExec *sql.Stmt
+	rHistory, rHistoryBefore, rFind, rByID                       *sql.Stmt
 }
 
 const msgColumns = `id, app, sender, receiver, time, seq, random, body, custom, push, flags, origin, offline_until`
@@ -36,6 +36,11 @@ func (st *c2cStmts) defs() []stmtDef {
 		{&st.wInsertMessage, true, `INSERT INTO c2c_messages (app, conv, sender, receiver, time, seq, random,
 			body, custom, push, flags, origin, offline_until, counts_unread)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`},
+		// The same without RETURNING, for engines with LastInsertId (on
+		// SQLite RETURNING costs as much as the insert itself).
+		{&st.wInsertMessageExec, true, `INSERT INTO c2c_messages (app, conv, sender, receiver, time, seq, random,
+			body, custom, push, flags, origin, offline_until, counts_unread)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`},
 		{&st.rHistory, false, historySelect + historyOrder},
 		{&st.rHistoryBefore, false, historySelect + ` AND (time, seq, id) < ($8, $9, $10)` + historyOrder},
 		{&st.rFind, false, `SELECT ` + msgColumns + ` FROM c2c_messages
@@ -65,39 +70,52 @@ func (s *Store) AppendC2C(ctx context.Context, msgs []*core.C2CMessage) ([]bool,
 // already stored; then it only sets m.ID to the stored message's.
 func (s *Store) appendC2C(ctx context.Context, tx *sql.Tx, m *core.C2CMessage) (dup bool, err error) {
 	conv := convKey(m.From, m.To)
-	var row *sql.Row
-	if m.Origin == core.OriginImport {
-		row = s.bound(ctx, tx, s.stmt.wDedupImport).QueryRowContext(ctx, int64(m.App), conv, m.Time, int64(m.Seq), int64(m.Random))
-	} else {
-		row = s.bound(ctx, tx, s.stmt.wDedupSend).QueryRowContext(ctx, int64(m.App), conv, m.Time, int64(m.Seq), int64(m.Random), m.From)
-	}
-	var id int64
-	switch err := row.Scan(&id); {
-	case err == nil:
+	key := recentKey{app: m.App, conv: conv, from: m.From, time: m.Time, seq: m.Seq, random: m.Random}
+	if id, known, covered := s.recent.lookup(key, m.Origin, s.now().Unix()); known {
 		m.ID = id
 		return true, nil
-	case !errors.Is(err, sql.ErrNoRows):
-		return false, fmt.Errorf("dedup c2c: %w", err)
+	} else if !covered {
+		var row *sql.Row
+		if m.Origin == core.OriginImport {
+			row = s.bound(ctx, tx, s.stmt.wDedupImport).QueryRowContext(ctx, int64(m.App), conv, m.Time, int64(m.Seq), int64(m.Random))
+		} else {
+			row = s.bound(ctx, tx, s.stmt.wDedupSend).QueryRowContext(ctx, int64(m.App), conv, m.Time, int64(m.Seq), int64(m.Random), m.From)
+		}
+		var id int64
+		switch err := row.Scan(&id); {
+		case err == nil:
+			m.ID = id
+			return true, nil
+		case !errors.Is(err, sql.ErrNoRows):
+			return false, fmt.Errorf("dedup c2c: %w", err)
+		}
 	}
-	err = s.bound(ctx, tx, s.stmt.wInsertMessage).QueryRowContext(ctx,
-		int64(m.App), conv, m.From, m.To, m.Time, int64(m.Seq), int64(m.Random), []byte(m.Body), m.CloudCustomData,
-		nullBytes(m.OfflinePush), int64(m.Flags), int64(m.Origin), m.OfflineUntil, bit(m.CountsUnread())).Scan(&m.ID)
-	if err != nil {
+	if m.ID, err = s.insertMessage(ctx, tx, m, conv); err != nil {
 		return false, fmt.Errorf("insert c2c: %w", err)
 	}
-	updates := m.ConvUpdates()
-	if err := s.applyConvUpdates(ctx, tx, m, updates); err != nil {
-		return false, err
-	}
+	s.recent.add(key, m.ID, s.now().Unix())
 	events := m.InboxEvents()
-	if s.feed == nil || len(events) == 0 {
-		return false, s.addInbox(ctx, tx, m.App, events, m)
-	}
-	convs, err := s.convsOf(ctx, tx, m, events)
+	convs, err := s.applyConvUpdates(ctx, tx, m, m.ConvUpdates(), s.feedWants(m.App, events))
 	if err != nil {
 		return false, err
 	}
 	return false, s.addInbox(ctx, tx, m.App, events, m, convs...)
+}
+
+// insertMessage inserts m's row and returns its ID.
+func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m *core.C2CMessage, conv string) (int64, error) {
+	args := []any{int64(m.App), conv, m.From, m.To, m.Time, int64(m.Seq), int64(m.Random), []byte(m.Body), m.CloudCustomData,
+		nullBytes(m.OfflinePush), int64(m.Flags), int64(m.Origin), m.OfflineUntil, bit(m.CountsUnread())}
+	if !s.engine.LastInsertID {
+		var id int64
+		err := s.bound(ctx, tx, s.stmt.wInsertMessage).QueryRowContext(ctx, args...).Scan(&id)
+		return id, err
+	}
+	res, err := s.bound(ctx, tx, s.stmt.wInsertMessageExec).ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func (s *Store) C2CHistory(ctx context.Context, q core.C2CQuery) ([]core.C2CMessage, error) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleyim/parley/internal/core"
 )
@@ -52,6 +53,20 @@ type Committer struct {
 	mu     sync.RWMutex // guards closed against sends on queue
 	closed bool
 	done   chan struct{}
+
+	commits, writes atomic.Uint64 // for Stats
+}
+
+// CommitStats counts committed transactions and the writes they carried.
+type CommitStats struct {
+	Commits uint64
+	Writes  uint64
+}
+
+// Stats reports how many transactions committed and how many writes they
+// carried: Writes/Commits is the mean group size.
+func (c *Committer) Stats() CommitStats {
+	return CommitStats{Commits: c.commits.Load(), Writes: c.writes.Load()}
 }
 
 type write struct {
@@ -213,6 +228,8 @@ func (c *Committer) inTx(ws []*write) (err error) {
 	if err := tx.Commit(); err != nil {
 		return err
 	}
+	c.commits.Add(1)
+	c.writes.Add(uint64(len(ws)))
 	if c.hooks.OnCommit != nil {
 		c.hooks.OnCommit()
 	}

@@ -13,6 +13,7 @@ import (
 
 type convStmts struct {
 	wConvUpdate, wConvUpdate2, wConvUnreadDelta, wConvDropUnread *sql.Stmt
+	wConvUpdateRet, wConvUpdate2Ret                              *sql.Stmt
 	wConvRead, wConvRecount, wConvGet, wConvMaxID                *sql.Stmt
 	wConvDelete, wConvPin, rConv, rConvs                         *sql.Stmt
 }
@@ -32,8 +33,10 @@ const convWhere = ` WHERE app = $1 AND owner = $2 AND type = $3 AND peer = $4`
 
 func (st *convStmts) defs() []stmtDef {
 	return []stmtDef{
-		{&st.wConvUpdate, true, convUpdateSQL(1)},
-		{&st.wConvUpdate2, true, convUpdateSQL(2)},
+		{&st.wConvUpdate, true, convUpdateSQL(1, false)},
+		{&st.wConvUpdate2, true, convUpdateSQL(2, false)},
+		{&st.wConvUpdateRet, true, convUpdateSQL(1, true)},
+		{&st.wConvUpdate2Ret, true, convUpdateSQL(2, true)},
 		// One message ($5 time, $6 ID) starts ($7 = 1) or stops ($7 = -1)
 		// counting unread for the receiver $2 with the sender $4.
 		{&st.wConvUnreadDelta, true, `UPDATE conversations SET unread = unread + $7` + convWhere + `
@@ -75,7 +78,11 @@ func (st *convStmts) defs() []stmtDef {
 // message counts one unread when unread is 1 and it is newer than the read
 // time and above the unread floor (newer than a read time, which is never
 // negative, implies a time above 0).
-func convUpdateSQL(rows int) string {
+//
+// With returning, the statement also returns the conversations as they are
+// after it (RETURNING costs about a third of the statement on SQLite, so it
+// is only used when the commit feed wants them).
+func convUpdateSQL(rows int, returning bool) string {
 	var values []string
 	for r := range rows {
 		p := 4 + 6*r
@@ -89,22 +96,35 @@ func convUpdateSQL(rows int) string {
 		last_seq = CASE WHEN ` + lastMoves + ` THEN excluded.last_seq ELSE conversations.last_seq END,
 		hidden = CASE WHEN excluded.last_id <> 0 THEN 0 ELSE conversations.hidden END,
 		unread = conversations.unread + CASE WHEN excluded.unread = 1 AND $2 > conversations.read_time
-			AND $3 > conversations.unread_floor THEN 1 ELSE 0 END`
+			AND $3 > conversations.unread_floor THEN 1 ELSE 0 END` + returningConv(returning)
+}
+
+func returningConv(on bool) string {
+	if on {
+		return ` RETURNING ` + convColumns
+	}
+	return ""
 }
 
 // applyConvUpdates applies m's conversation updates (see convUpdateSQL) in
-// one statement. A message's updates have different owners.
-func (s *Store) applyConvUpdates(ctx context.Context, tx *sql.Tx, m *core.C2CMessage, us []core.ConvUpdate) error {
+// one statement. With want, it returns the conversations as they are now
+// (what the commit feed reports with the message's events). A message's
+// updates have different owners.
+func (s *Store) applyConvUpdates(ctx context.Context, tx *sql.Tx, m *core.C2CMessage, us []core.ConvUpdate, want bool) ([]core.Conversation, error) {
 	var st *sql.Stmt
-	switch len(us) {
-	case 0:
-		return nil
-	case 1:
+	switch {
+	case len(us) == 0:
+		return nil, nil
+	case len(us) > 2:
+		return nil, fmt.Errorf("message %d has %d conversation updates", m.ID, len(us))
+	case want && len(us) == 1:
+		st = s.stmt.wConvUpdateRet
+	case want:
+		st = s.stmt.wConvUpdate2Ret
+	case len(us) == 1:
 		st = s.stmt.wConvUpdate
-	case 2:
-		st = s.stmt.wConvUpdate2
 	default:
-		return fmt.Errorf("message %d has %d conversation updates", m.ID, len(us))
+		st = s.stmt.wConvUpdate2
 	}
 	var buf [3 + 2*6]any
 	args := append(buf[:0], int64(m.App), m.Time, m.ID)
@@ -116,10 +136,29 @@ func (s *Store) applyConvUpdates(ctx context.Context, tx *sql.Tx, m *core.C2CMes
 		// A new row has read time 0 and floor 0, below every ID.
 		args = append(args, u.Owner, u.Peer, lastID, lastTime, lastSeq, bit(u.Unread && m.Time > 0))
 	}
-	if _, err := s.bound(ctx, tx, st).ExecContext(ctx, args...); err != nil {
-		return fmt.Errorf("conversations of message %d: %w", m.ID, err)
+	if !want {
+		if _, err := s.bound(ctx, tx, st).ExecContext(ctx, args...); err != nil {
+			return nil, fmt.Errorf("conversations of message %d: %w", m.ID, err)
+		}
+		return nil, nil
 	}
-	return nil
+	rows, err := s.bound(ctx, tx, st).QueryContext(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("conversations of message %d: %w", m.ID, err)
+	}
+	defer rows.Close()
+	convs := make([]core.Conversation, 0, len(us))
+	for rows.Next() {
+		c, err := scanConv(rows)
+		if err != nil {
+			return nil, fmt.Errorf("conversations of message %d: %w", m.ID, err)
+		}
+		convs = append(convs, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("conversations of message %d: %w", m.ID, err)
+	}
+	return convs, nil
 }
 
 // adjustUnread counts m (now counting unread: up) or stops counting it in

@@ -62,6 +62,26 @@ type headKey struct {
 // store takes writes.
 func (s *Store) SetCommitFeed(fn func(core.Commit)) { s.feed = fn }
 
+// SetFeedInterest implements core.FeedInterest: entries of users for whom
+// wants is false may leave out what costs extra to read (Conv).
+func (s *Store) SetFeedInterest(wants func(app core.AppID, user string) bool) { s.feedWant = wants }
+
+// feedWants reports whether the feed wants the conversations of events.
+func (s *Store) feedWants(app core.AppID, events []core.InboxEvent) bool {
+	if s.feed == nil {
+		return false
+	}
+	if s.feedWant == nil {
+		return len(events) > 0
+	}
+	for _, e := range events {
+		if s.feedWant(app, e.User) {
+			return true
+		}
+	}
+	return false
+}
+
 // flushFeed hands the committed transaction's additions to the feed.
 func (s *Store) flushFeed() {
 	if s.feed != nil && (len(s.txEntries) > 0 || len(s.txGroupMsgs) > 0) {

@@ -37,6 +37,9 @@ type Engine struct {
 	// the database assigns every number by incrementing the user's
 	// inbox_heads row, which also serializes concurrent writers per user.
 	SingleWriter bool
+	// LastInsertID says the driver reports inserted row IDs (SQLite), so
+	// inserts need no RETURNING clause.
+	LastInsertID bool
 	// OnClose runs after the committer stopped and before the pools close.
 	OnClose func() error
 }
@@ -60,8 +63,11 @@ type Store struct {
 	// txEntries collects them during the transaction. Both are the
 	// committer goroutine's.
 	feed        func(core.Commit)
+	feedWant    func(core.AppID, string) bool
 	txEntries   []core.InboxEntry
 	txGroupMsgs []core.GroupMessage
+	// recent lets sends skip the de-dup query (single writer only).
+	recent recentSends
 	// txStmts are the statements bound to the committer's current
 	// transaction; only the committer's goroutine touches it (see bound).
 	txStmts struct {
@@ -128,12 +134,14 @@ func Open(ctx context.Context, e Engine, writeDB, readDB *sql.DB, maxBatch int) 
 	if e.SingleWriter {
 		s.heads = make(map[headKey]uint64)
 	}
+	s.recent = newRecentSends(e.SingleWriter, s.now().Unix())
 	// Numbers cached in a transaction that rolled back were never stored.
 	s.commit = NewCommitter(writeDB, maxBatch, Hooks{
 		OnCommit: s.flushFeed,
 		OnRollback: func() {
 			clear(s.heads)
 			s.txEntries, s.txGroupMsgs = s.txEntries[:0], s.txGroupMsgs[:0]
+			s.recent.reset(s.now().Unix())
 		},
 	})
 	return s, nil
@@ -211,3 +219,6 @@ func (s *Store) readErr(err error) error {
 type scanner interface {
 	Scan(dest ...any) error
 }
+
+// CommitStats reports the committer's counters (see Committer.Stats).
+func (s *Store) CommitStats() CommitStats { return s.commit.Stats() }
