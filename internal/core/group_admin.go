@@ -396,7 +396,7 @@ func (s *Service) ModifyGroup(ctx context.Context, app AppID, id string, ch Grou
 	if err != nil {
 		return Group{}, groupNotFound(err, id)
 	}
-	cg.setGroup(g)
+	cg.setGroup(mergeStored(cg.snapshot(), g))
 	return g, nil
 }
 
@@ -456,7 +456,7 @@ func (s *Service) ChangeOwner(ctx context.Context, app AppID, id, newOwner strin
 	if err != nil {
 		return groupNotFound(err, id)
 	}
-	cg.setGroup(updated)
+	cg.setGroup(mergeStored(cg.snapshot(), updated))
 	if !g.Type.StoresMembers() {
 		return nil
 	}

@@ -134,6 +134,7 @@ func (s *Service) SendGroupMessage(ctx context.Context, req *GroupSend) (GroupSe
 		cg.mu.Lock()
 		cg.avSeq++
 		m.Seq = cg.avSeq
+		cg.noteUnstored(m)
 		s.live.DeliverGroupOnline(m) // in seq order: under the lock
 		cg.mu.Unlock()
 		cg.dedup.add(req.From, req.Random, hash, m.Seq, now)
@@ -152,8 +153,34 @@ func (s *Service) SendGroupMessage(ctx context.Context, req *GroupSend) (GroupSe
 	} else {
 		cg.touchTopic(req.Topic, m.Seq, m.Time)
 	}
+	cg.noteSent(m)
 	cg.dedup.add(req.From, req.Random, hash, m.Seq, now)
 	return GroupSent{Seq: m.Seq, Time: m.Time}, nil
+}
+
+// noteSent mirrors in the cache what the store's append changed on
+// members: the sender's LastSendMsgTime and the AtMeSeq of each member the
+// message mentions. (Without it the cache, which answers member queries
+// and conversation lists, never saw either change.)
+func (cg *cachedGroup) noteSent(m *GroupMessage) {
+	cg.mu.Lock()
+	defer cg.mu.Unlock()
+	if mem := cg.members[m.From]; mem != nil {
+		mem.LastSendMsgTime = max(mem.LastSendMsgTime, m.Time)
+	}
+	for _, u := range m.AtUsers {
+		if mem := cg.members[u]; mem != nil {
+			mem.AtMeSeq = max(mem.AtMeSeq, m.Seq)
+		}
+	}
+}
+
+// noteUnstored moves the counters of a group whose messages are never
+// stored (AVChatRoom) past m, so that NextMsgSeq and LastMsgTime follow
+// the seqs its sends answer. Caller holds cg.mu.
+func (cg *cachedGroup) noteUnstored(m *GroupMessage) {
+	cg.g.NextSeq = max(cg.g.NextSeq, m.Seq+1)
+	cg.g.LastMsgTime = max(cg.g.LastMsgTime, m.Time)
 }
 
 // checkTopic checks that topic (if any) exists in the group.
@@ -349,6 +376,7 @@ func (s *Service) SendGroupNotification(ctx context.Context, app AppID, group, t
 		cg.mu.Lock()
 		cg.avSeq++
 		m.Seq = cg.avSeq
+		cg.noteUnstored(m)
 		s.live.DeliverGroupOnline(m)
 		cg.mu.Unlock()
 		return m.Seq, nil
@@ -859,7 +887,9 @@ func (s *Service) GroupMemberIDs(app AppID, group string) []string {
 }
 
 // JoinedGroupIDs returns the ids of the groups user is a member of.
-func (s *Service) JoinedGroupIDs(app AppID, user string) []string { return s.gcache.joinedBy(app, user) }
+func (s *Service) JoinedGroupIDs(app AppID, user string) []string {
+	return s.gcache.joinedBy(app, user)
+}
 
 // GroupSnapshot returns the group's current state, or false.
 func (s *Service) GroupSnapshot(app AppID, group string) (Group, bool) {
@@ -910,4 +940,3 @@ func (s *Service) loadGroups(ctx context.Context) error {
 	}
 	return nil
 }
-

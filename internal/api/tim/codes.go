@@ -86,6 +86,90 @@ var loginCodes = codeTable{
 	{core.Unsupported, ""}:             70402,
 }
 
+// groupCodes answer the group service (group_open_http_svc and the topic
+// commands of million_group_open_http_svc). The group pages list their
+// codes per command; a row below that no page lists for the command that
+// reaches it is marked "(choice)".
+var groupCodes = codeTable{
+	{core.Internal, ""}:                    10002,
+	{core.Invalid, ""}:                     10004,
+	{core.Invalid, core.FieldGroup}:        10015, // bad custom GroupId (choice for create_group: its page lists no 10015, the shared table's meaning fits)
+	{core.NotFound, ""}:                    10004,
+	{core.NotFound, core.FieldGroup}:       10010,
+	{core.NotFound, core.FieldTopic}:       10010, // no such topic (choice: no topic code is documented)
+	{core.NotFound, core.FieldUser}:        10019, // not imported, or not a member where one must be (choice for the latter)
+	{core.Forbidden, ""}:                   10007,
+	{core.Muted, ""}:                       10017,
+	{core.TooLarge, ""}:                    10004,
+	{core.TooLarge, core.FieldBody}:        80002, // message over 12 KB
+	{core.TooLarge, core.FieldList}:        10005, // too many accounts in the body
+	{core.TooLarge, core.FieldAt}:          10053, // more than 30 @ targets
+	{core.TooLarge, core.FieldFull}:        10014, // the group is full
+	{core.RateLimited, ""}:                 10023,
+	{core.Duplicate, ""}:                   10021,
+	{core.Duplicate, core.FieldGroup}:      10021, // GroupId taken
+	{core.Duplicate, core.FieldGroupOwned}: 10025, // GroupId taken by a group of the same owner
+	{core.Duplicate, core.FieldTopic}:      10021, // TopicId taken (choice)
+	{core.RejectedByCallback, ""}:          10016,
+	{core.Conflict, ""}:                    10004,
+	{core.Unsupported, ""}:                 10007, // the group type does not allow it (Work mute, Community clear, receipts, To_Account …)
+	{core.Unsupported, core.FieldTopic}:    10004, // TopicId in a group without topics
+}
+
+// sendGroupCodes: send_group_msg's page lists no 10005, so too many
+// To_Account receivers is an invalid parameter.
+var sendGroupCodes = groupCodes.with(codeTable{{core.TooLarge, core.FieldList}: 10004})
+
+// recallCodes answer group_msg_recall, per message in RecallRetList too.
+var recallCodes = groupCodes.with(codeTable{
+	{core.NotFound, core.FieldKey}:      10030, // no such message
+	{core.Duplicate, core.FieldKey}:     10032, // already recalled, a system message or deleted: not recallable
+	{core.Unsupported, core.FieldGroup}: 10033, // AVChatRoom: the type cannot recall
+	{core.TooLarge, core.FieldList}:     10004, // over 10 seqs
+})
+
+// historyCodes answer group_msg_get_simple: an AVChatRoom keeps no roaming.
+var historyCodes = groupCodes.with(codeTable{{core.Unsupported, core.FieldGroup}: 10044})
+
+// importGroupCodes answer import_group_msg, per message in ImportMsgResult too.
+var importGroupCodes = groupCodes.with(codeTable{
+	{core.TooLarge, core.FieldList}: 10004, // over 7 messages
+	{core.Invalid, core.FieldUser}:  10004, // a sender not imported: a bad message
+})
+
+// deleteMemberCodes: delete_group_member's page answers 10004 in an AVChatRoom.
+var deleteMemberCodes = groupCodes.with(codeTable{{core.Forbidden, core.FieldMembers}: 10004})
+
+// groupReceiptCodes answer the group read-receipt commands.
+var groupReceiptCodes = groupCodes.with(codeTable{
+	{core.NotFound, core.FieldKey}:  10062, // the message asked for no receipts (or is gone)
+	{core.TooLarge, core.FieldList}: 10004, // over 50 seqs
+})
+
+// topicCodes answer the topic commands: topic commands on a group without
+// topics answer 11000, the code of the Community feature not being on
+// (choice: no finer code is documented).
+var topicCodes = groupCodes.with(codeTable{
+	{core.Unsupported, core.FieldGroup}: 11000,
+	{core.TooLarge, core.FieldList}:     10004, // over 200 topics
+})
+
+// groupExtCodes answer group_set_key_values and group_get_key_values: the
+// extension service's codes, with the group service's for the group.
+var groupExtCodes = extCodes.with(codeTable{
+	{core.NotFound, core.FieldGroup}:    10010, // (choice: the extension pages list no group code)
+	{core.Unsupported, core.FieldGroup}: 10004, // AVChatRoom keeps no messages to extend
+})
+
+// modifyGroupMsgCodes answer v4/openim/modify_group_msg: the openim codes,
+// with the group service's for the group and message.
+var modifyGroupMsgCodes = openimCodes.with(codeTable{
+	{core.NotFound, core.FieldGroup}:    10010, // (choice: the page lists no group code)
+	{core.NotFound, core.FieldTopic}:    10010,
+	{core.NotFound, core.FieldKey}:      20022, // no such message, as admin_msgwithdraw says it
+	{core.Unsupported, core.FieldTopic}: 20001,
+})
+
 // coreError turns a core refusal into the command's wire error.
 func coreError(t codeTable, err error) *wireError {
 	var we *wireError
@@ -113,6 +197,12 @@ func errorInfo(code int, err error) string {
 }
 
 var infoTexts = map[int]string{
+	10002: "internal error, please retry",
+	10003: "invalid command word",
+	10011: parseInfo,
+	10017: "the sender is muted",
+	10023: "messages are sent too fast",
+	80002: "message is longer than 12 KB",
 	20003: "From_Account or To_Account is invalid or not imported",
 	20006: "rejected by the app's before-send callback",
 	90001: parseInfo,

@@ -63,6 +63,10 @@ type family struct {
 var (
 	openimFamily = family{notAdmin: 90009, parse: 90001, tooLarge: 93000, invalid: 20001, unknown: 60009, codes: openimCodes}
 	loginFamily  = family{notAdmin: 70403, parse: 60003, tooLarge: 70402, invalid: 70402, unknown: 60009, codes: loginCodes}
+	// groupFamily: group_open_http_svc and million_group_open_http_svc.
+	// The group service's own codes: 10007 no permission, 10011 JSON parse
+	// failed, 10004 invalid parameter, 10003 invalid command word.
+	groupFamily = family{notAdmin: 10007, parse: 10011, tooLarge: 10004, invalid: 10004, unknown: 10003, codes: groupCodes}
 )
 
 // route is one command.
@@ -111,6 +115,7 @@ func New(svc *core.Service, cfg Config) *Handler {
 	h.registerC2CLifecycle()
 	h.registerExtensions()
 	h.registerRecentContact()
+	h.registerGroups()
 	return h
 }
 
@@ -120,10 +125,12 @@ func (h *Handler) handle(path string, f *family, serve func(ctx context.Context,
 
 // families by service name, for unknown commands of a known service.
 var serviceFamilies = map[string]*family{
-	"openim":                  &openimFamily,
-	"im_open_login_svc":       &loginFamily,
-	"openim_msg_ext_http_svc": &extFamily,
-	"recentcontact":           &recentFamily,
+	"openim":                      &openimFamily,
+	"im_open_login_svc":           &loginFamily,
+	"openim_msg_ext_http_svc":     &extFamily,
+	"recentcontact":               &recentFamily,
+	"group_open_http_svc":         &groupFamily,
+	"million_group_open_http_svc": &groupFamily,
 }
 
 // ServeHTTP answers POST /v4/{service}/{command}?sdkappid=&identifier=&usersig=&random=&contenttype=json.

@@ -165,7 +165,7 @@ type peerError struct {
 type unreadResponse struct {
 	envelope            `json:",inline"`
 	AllC2CUnreadMsgNum  *int         `json:"AllC2CUnreadMsgNum,omitempty"`
-	C2CUnreadMsgNumList []peerUnread `json:"C2CUnreadMsgNumList,omitempty"`
+	C2CUnreadMsgNumList []peerUnread `json:"C2CUnreadMsgNumList,omitzero"` // present (maybe empty) when peers were asked for
 	ErrorList           []peerError  `json:"ErrorList,omitempty"`
 }
 

@@ -60,7 +60,7 @@ func readCaptures(t testing.TB, name string) []capture {
 }
 
 // servedCommand reports whether the node serves a captured path yet.
-var servedCommand = regexp.MustCompile(`^/v4/(im_open_login_svc/[a-z_]+|openim/(sendmsg|batchsendmsg|importmsg|admin_getroammsg|query_online_status|querystate))$`)
+var servedCommand = regexp.MustCompile(`^/v4/(im_open_login_svc/[a-z_]+|openim/(sendmsg|batchsendmsg|importmsg|admin_getroammsg|query_online_status|querystate)|group_open_http_svc/[a-z_]+)$`)
 
 // withUserSig returns rawQuery with its usersig replaced, everything else
 // (order, random, contenttype) as captured.
