@@ -434,3 +434,61 @@ func (c *Conn) Extension(ctx context.Context, req protocol.Extension) (protocol.
 	err := c.do(ctx, &req, func(id int64) { req.ID = id }, &out)
 	return out, err
 }
+
+// Groups lists the groups the user is in, with their newest seqs.
+func (c *Conn) Groups(ctx context.Context) (protocol.GroupsOK, error) {
+	f := protocol.Frame{Op: protocol.OpGroups}
+	var out protocol.GroupsOK
+	err := c.do(ctx, &f, func(id int64) { f.ID = id }, &out)
+	return out, err
+}
+
+// GroupSync fetches a group's messages after a seq, ascending.
+func (c *Conn) GroupSync(ctx context.Context, group string, after uint64) (protocol.GroupSyncOK, error) {
+	req := protocol.GroupSync{Frame: protocol.Frame{Op: protocol.OpGroupSync}, Group: group, After: after}
+	var out protocol.GroupSyncOK
+	err := c.do(ctx, &req, func(id int64) { req.ID = id }, &out)
+	return out, err
+}
+
+// GroupSend sends a group message as the logged-in user.
+func (c *Conn) GroupSend(ctx context.Context, m protocol.GroupSend) (protocol.GroupSent, error) {
+	m.Op = protocol.OpGroupSend
+	var out protocol.GroupSent
+	err := c.do(ctx, &m, func(id int64) { m.ID = id }, &out)
+	return out, err
+}
+
+// GroupSendText sends a text message to a group.
+func (c *Conn) GroupSendText(ctx context.Context, group, text string) (protocol.GroupSent, error) {
+	body, _ := json.Marshal([]map[string]any{{"MsgType": "TIMTextElem", "MsgContent": map[string]string{"Text": text}}})
+	return c.GroupSend(ctx, protocol.GroupSend{Group: group, Random: uint32(time.Now().UnixNano()), Body: body})
+}
+
+// GroupRead marks a group read up to seq (0: all) and returns its unread count.
+func (c *Conn) GroupRead(ctx context.Context, group string, seq uint64) (int, error) {
+	req := protocol.GroupRead{Frame: protocol.Frame{Op: protocol.OpGroupRead}, Group: group, Seq: seq}
+	var out protocol.ReadOK
+	err := c.do(ctx, &req, func(id int64) { req.ID = id }, &out)
+	return out.Unread, err
+}
+
+// GroupHistory fetches a page of a group's history, newest first.
+func (c *Conn) GroupHistory(ctx context.Context, req protocol.GroupHistory) (protocol.GroupHistoryOK, error) {
+	req.Op = protocol.OpGroupHistory
+	var out protocol.GroupHistoryOK
+	err := c.do(ctx, &req, func(id int64) { req.ID = id }, &out)
+	return out, err
+}
+
+// GroupJoin joins a group that lets anyone in, or enters an AVChatRoom.
+func (c *Conn) GroupJoin(ctx context.Context, group string) error {
+	req := protocol.GroupJoin{Frame: protocol.Frame{Op: protocol.OpGroupJoin}, Group: group}
+	return c.do(ctx, &req, func(id int64) { req.ID = id }, nil)
+}
+
+// GroupQuit leaves a group (or an AVChatRoom).
+func (c *Conn) GroupQuit(ctx context.Context, group string) error {
+	req := protocol.GroupJoin{Frame: protocol.Frame{Op: protocol.OpGroupQuit}, Group: group}
+	return c.do(ctx, &req, func(id int64) { req.ID = id }, nil)
+}

@@ -241,15 +241,15 @@ const (
 
 // GroupMessage is one group (or topic) message, stored once.
 type GroupMessage struct {
-	App     AppID
-	Group   string
-	Topic   string // "" outside topics
-	Seq     uint64 // assigned by the store: the group's (topic's) next seq
-	ID      int64  // store-assigned
-	From    string
-	Random  uint32
-	Time    int64
-	Priority Priority
+	App             AppID
+	Group           string
+	Topic           string // "" outside topics
+	Seq             uint64 // assigned by the store: the group's (topic's) next seq
+	ID              int64  // store-assigned
+	From            string
+	Random          uint32
+	Time            int64
+	Priority        Priority
 	Body            []byte
 	CloudCustomData string
 	OfflinePush     []byte

@@ -151,9 +151,9 @@ func (s *Service) SendGroupMessage(ctx context.Context, req *GroupSend) (GroupSe
 	if req.Topic == "" {
 		cg.mergeCounters(stored)
 	} else {
-		cg.touchTopic(req.Topic, m.Seq, m.Time)
+		cg.touchTopic(req.Topic, m.Seq, m.Time, m.UpdatesConversation())
 	}
-	cg.noteSent(m)
+	cg.noteSent(m, stored)
 	cg.dedup.add(req.From, req.Random, hash, m.Seq, now)
 	return GroupSent{Seq: m.Seq, Time: m.Time}, nil
 }
@@ -162,11 +162,18 @@ func (s *Service) SendGroupMessage(ctx context.Context, req *GroupSend) (GroupSe
 // members: the sender's LastSendMsgTime and the AtMeSeq of each member the
 // message mentions. (Without it the cache, which answers member queries
 // and conversation lists, never saw either change.)
-func (cg *cachedGroup) noteSent(m *GroupMessage) {
+func (cg *cachedGroup) noteSent(m *GroupMessage, stored Group) {
 	cg.mu.Lock()
 	defer cg.mu.Unlock()
 	if mem := cg.members[m.From]; mem != nil {
 		mem.LastSendMsgTime = max(mem.LastSendMsgTime, m.Time)
+		if m.Topic == "" { // the sender has read their own message
+			mem.ReadSeq = max(mem.ReadSeq, m.Seq)
+			mem.ReadCounted = max(mem.ReadCounted, stored.Counted)
+		}
+	}
+	if m.Topic != "" {
+		return // mentions count in the group's seq space, not a topic's
 	}
 	for _, u := range m.AtUsers {
 		if mem := cg.members[u]; mem != nil {
@@ -388,7 +395,7 @@ func (s *Service) SendGroupNotification(ctx context.Context, app AppID, group, t
 	if topic == "" {
 		cg.mergeCounters(stored)
 	} else {
-		cg.touchTopic(topic, m.Seq, m.Time)
+		cg.touchTopic(topic, m.Seq, m.Time, false)
 	}
 	return m.Seq, nil
 }
@@ -598,7 +605,7 @@ func (s *Service) ImportGroupMessages(ctx context.Context, app AppID, group, top
 	for j, m := range accepted {
 		out[at[j]].Seq = m.Seq
 		if topic != "" {
-			cg.touchTopic(topic, m.Seq, m.Time)
+			cg.touchTopic(topic, m.Seq, m.Time, m.UpdatesConversation())
 		}
 	}
 	cg.mu.Lock()
@@ -900,16 +907,18 @@ func (s *Service) GroupSnapshot(app AppID, group string) (Group, bool) {
 	return cg.snapshot(), true
 }
 
-// touchTopic moves a topic's counters after a message.
-func (cg *cachedGroup) touchTopic(topic string, seq uint64, t int64) {
+// touchTopic moves a topic's counters after a message; updates says the
+// message becomes the topic's last (not NoLastMsg).
+func (cg *cachedGroup) touchTopic(topic string, seq uint64, t int64, updates bool) {
 	cg.mu.Lock()
 	defer cg.mu.Unlock()
 	if tp := cg.topics[topic]; tp != nil {
 		tp.NextSeq = max(tp.NextSeq, seq+1)
-		if seq > tp.LastSeq {
+		if updates && seq > tp.LastSeq {
 			tp.LastSeq, tp.LastTime = seq, t
 		}
 	}
+	cg.g.LastMsgTime = max(cg.g.LastMsgTime, t)
 }
 
 // loadGroups fills the group cache from the store at start.

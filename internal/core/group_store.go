@@ -52,8 +52,12 @@ type GroupStore interface {
 	// a.Msg.ID, and moves the group's (topic's) counters: NextSeq, LastMsgTime;
 	// LastSeq and LastTime when a.UpdatesConversation; Counted when a.Counts;
 	// AtAllSeq when the message has GFlagAtAll; the AtMeSeq of each member
-	// in a.Msg.AtUsers; the sender's LastSendMsgTime. It adds a.Events and
-	// returns the group (or, with a topic, the topic's group) as stored.
+	// in a.Msg.AtUsers; the sender's LastSendMsgTime and (outside topics)
+	// ReadSeq and ReadCounted, so that nobody's own messages count as
+	// unread. A topic message moves only the topic's counters and the
+	// group's LastMsgTime. It adds a.Events (an event without MsgID gets the
+	// message's ID), hands the message to the commit feed, and returns the
+	// group as stored.
 	// No live group (or topic): NotFound.
 	AppendGroupMessage(ctx context.Context, a *GroupAppend) (Group, error)
 
@@ -89,6 +93,15 @@ type GroupStore interface {
 	DestroyTopic(ctx context.Context, app AppID, group, topic string) error
 	// Topics returns a group's topics.
 	Topics(ctx context.Context, app AppID, group string) ([]Topic, error)
+
+	// PurgeGroupMessages deletes app's group and topic messages stored
+	// before before (retention) with their extensions and receipts, and
+	// reports how many it deleted. In each group and topic it deletes the
+	// oldest messages by seq up to the first one at or after before, so
+	// the seqs kept stay a contiguous range (a message imported with an
+	// older time goes once those before it went). Counters, seqs and
+	// members' read state are not changed.
+	PurgeGroupMessages(ctx context.Context, app AppID, before int64) (int64, error)
 }
 
 // GroupAppend is a group message to store with what it changes.

@@ -85,7 +85,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.live = noLiveDelivery{}
 	s.gcache = newGroupCache()
-	s.gstore, _ = cfg.Store.(GroupStore) // TODO(groups): part of Store once both stores implement it
+	s.gstore = cfg.Store
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -180,6 +180,11 @@ func (s *Service) PurgeOnce(ctx context.Context) error {
 		n, err := s.store.PurgeC2C(ctx, a.ID, before)
 		if err == nil {
 			_, err = s.store.PurgeInbox(ctx, a.ID, before)
+		}
+		if err == nil {
+			var g int64
+			g, err = s.store.PurgeGroupMessages(ctx, a.ID, before)
+			n += g
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("app %d: %w", a.ID, err))

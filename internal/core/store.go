@@ -20,6 +20,7 @@ type Store interface {
 	C2CStore
 	ConversationStore
 	InboxStore
+	GroupStore
 	// Close flushes pending writes and releases the store. Calls after
 	// Close return ErrClosed.
 	Close() error

@@ -17,16 +17,17 @@ var _ core.Store = (*Store)(nil)
 // Store is a core.Store in memory. The zero value is not usable; call New.
 // One mutex guards everything: every write is one "transaction".
 type Store struct {
-	mu       sync.RWMutex
-	closed   bool
-	accounts map[userKey]*account
-	convs    map[convKey]*conversation  // messages per conversation
-	byID     map[int64]*core.C2CMessage // every stored message
-	ext      map[int64]*core.Extensions // extensions per message ID
-	lists    map[userKey]map[peerKey]*core.Conversation
-	inboxes  map[userKey]*inbox
-	lastID   int64
-	now      func() time.Time
+	mu           sync.RWMutex
+	closed       bool
+	accounts     map[userKey]*account
+	convs        map[convKey]*conversation  // messages per conversation
+	byID         map[int64]*core.C2CMessage // every stored message
+	ext          map[int64]*core.Extensions // extensions per message ID
+	lists        map[userKey]map[peerKey]*core.Conversation
+	inboxes      map[userKey]*inbox
+	groups       groupState // groups.go
+	lastID       int64
+	now          func() time.Time
 	feed         func(core.Commit)
 	pending      []core.InboxEntry   // entries of the write in progress, for feed
 	pendingGroup []core.GroupMessage // group messages of the write in progress, for feed

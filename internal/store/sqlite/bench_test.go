@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,4 +54,63 @@ func benchAppendC2C(b *testing.B, sync string, feed bool) {
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 		}
 	}
+}
+
+// BenchmarkAppendGroupMessage measures group-committed appends into one
+// group from 16 goroutines: every append takes the same group row's next
+// seq, so this is the worst case for a hot group (send_group_msg). With
+// feed a commit feed is set, as a node sets it.
+func BenchmarkAppendGroupMessage(b *testing.B) {
+	for _, mode := range []string{"full", "normal"} {
+		for _, feed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("sync=%s/feed=%v", mode, feed), func(b *testing.B) { benchAppendGroupMessage(b, mode, feed) })
+		}
+	}
+}
+
+func benchAppendGroupMessage(b *testing.B, mode string, feed bool) {
+	const writers = 16
+	s, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{SyncNormal: mode == "normal"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if feed {
+		s.SetCommitFeed(func(core.Commit) {})
+	}
+	users := make([]string, 100)
+	ms := make([]core.Member, len(users))
+	for i := range users {
+		users[i] = fmt.Sprintf("u%d", i)
+		ms[i] = core.Member{User: users[i], Role: core.RoleMember, MsgFlag: "AcceptAndNotify"}
+	}
+	g := &core.Group{App: 1, ID: "bench", Type: core.GroupPublic, Owner: users[0], MaxMembers: 2000}
+	if err := s.CreateGroup(b.Context(), g, ms, nil); err != nil {
+		b.Fatal(err)
+	}
+	body := []byte(`[{"MsgType":"TIMTextElem","MsgContent":{"Text":"benchmark message"}}]`)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range writers {
+		wg.Go(func() {
+			for i := next.Add(1); i <= int64(b.N); i = next.Add(1) {
+				m := &core.GroupMessage{App: 1, Group: "bench", From: users[i%int64(len(users))], Random: uint32(i),
+					Time: time.Now().Unix(), Priority: core.PriorityNormal, Body: body}
+				a := &core.GroupAppend{Msg: m, Counts: true, UpdatesConversation: true}
+				if _, err := s.AppendGroupMessage(b.Context(), a); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	last, err := s.GroupMessages(b.Context(), core.GroupMsgQuery{App: 1, Group: "bench", MaxSeq: 1 << 62, Limit: 1, Desc: true})
+	if err != nil || len(last) != 1 || last[0].Seq != uint64(b.N) {
+		b.Fatalf("newest message after %d appends: %+v, %v", b.N, last, err)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 }

@@ -187,10 +187,25 @@ func loadExtensions(ctx context.Context, meta, items *sql.Stmt, app core.AppID, 
 	return ext, rows.Err()
 }
 
-// saveExtensions writes the differences between old (as stored) and ext.
+// saveExtensions writes the differences between old (as stored) and ext
+// of a C2C message.
 func (s *Store) saveExtensions(ctx context.Context, tx *sql.Tx, app core.AppID, msgID int64, old, ext core.Extensions) error {
+	return s.saveExtensionsWith(ctx, tx, extWriters{s.stmt.wPutExtMeta, s.stmt.wPutExtItem, s.stmt.wDeleteExtItem}, app, msgID, old, ext)
+}
+
+// extWriters are the statements that write one kind of message's
+// extensions (C2C or group): an upsert of the sequence numbers ($1 app,
+// $2 msg_id, $3 latest_seq, $4 clear_seq), an upsert of a pair ($3 key,
+// $4 value, $5 seq) and a pair's deletion ($3 key).
+type extWriters struct {
+	putMeta, putItem, deleteItem *sql.Stmt
+}
+
+// saveExtensionsWith writes the differences between old (as stored) and
+// ext with w.
+func (s *Store) saveExtensionsWith(ctx context.Context, tx *sql.Tx, w extWriters, app core.AppID, msgID int64, old, ext core.Extensions) error {
 	if ext.LatestSeq != old.LatestSeq || ext.ClearSeq != old.ClearSeq {
-		_, err := s.bound(ctx, tx, s.stmt.wPutExtMeta).ExecContext(ctx, int64(app), msgID, int64(ext.LatestSeq), int64(ext.ClearSeq))
+		_, err := s.bound(ctx, tx, w.putMeta).ExecContext(ctx, int64(app), msgID, int64(ext.LatestSeq), int64(ext.ClearSeq))
 		if err != nil {
 			return fmt.Errorf("save extensions of %d: %w", msgID, err)
 		}
@@ -199,7 +214,7 @@ func (s *Store) saveExtensions(ctx context.Context, tx *sql.Tx, app core.AppID, 
 		if cur, ok := old.Items[k]; ok && cur.Value == e.Value && cur.Seq == e.Seq {
 			continue
 		}
-		_, err := s.bound(ctx, tx, s.stmt.wPutExtItem).ExecContext(ctx, int64(app), msgID, k, e.Value, int64(e.Seq))
+		_, err := s.bound(ctx, tx, w.putItem).ExecContext(ctx, int64(app), msgID, k, e.Value, int64(e.Seq))
 		if err != nil {
 			return fmt.Errorf("save extension %q of %d: %w", k, msgID, err)
 		}
@@ -208,7 +223,7 @@ func (s *Store) saveExtensions(ctx context.Context, tx *sql.Tx, app core.AppID, 
 		if _, ok := ext.Items[k]; ok {
 			continue
 		}
-		if _, err := s.bound(ctx, tx, s.stmt.wDeleteExtItem).ExecContext(ctx, int64(app), msgID, k); err != nil {
+		if _, err := s.bound(ctx, tx, w.deleteItem).ExecContext(ctx, int64(app), msgID, k); err != nil {
 			return fmt.Errorf("delete extension %q of %d: %w", k, msgID, err)
 		}
 	}

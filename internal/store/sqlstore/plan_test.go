@@ -9,7 +9,7 @@ import (
 // whole table or sorts: each reaches its rows through a key or an index.
 func TestStatementsUseKeys(t *testing.T) {
 	s := openTestStore(t, true)
-	args := make([]any, 16) // every $N a statement uses, bound to NULL
+	args := make([]any, 32) // every $N a statement uses, bound to NULL
 	for _, d := range s.stmt.defs() {
 		plan := explain(t, s, d.sql, args)
 		for _, step := range plan {

@@ -1,5 +1,7 @@
 package sqlstore
 
+import "slices"
+
 // Types a schema spells differently per engine.
 type Types struct {
 	Int  string // 64-bit integer
@@ -14,7 +16,7 @@ type Types struct {
 
 // Schema returns the DDL of every table, in the engine's types.
 func Schema(t Types) []string {
-	return []string{
+	return slices.Concat([]string{
 		// One row per imported account; deleted accounts are tombstoned
 		// (deleted = 1) so that a re-import keeps Created.
 		`CREATE TABLE IF NOT EXISTS accounts (
@@ -108,5 +110,135 @@ func Schema(t Types) []string {
 			head ` + t.Int + ` NOT NULL,
 			PRIMARY KEY (app, owner)
 		)` + t.WithoutRowID,
+	}, groupSchema(t))
+}
+
+// groupSchema is the DDL of groups (core.GroupStore). Destroying a group
+// deletes every row keyed by it; nothing is tombstoned. Lists of strings
+// (app-defined pairs, mutes, a message's receivers and @-mentions) are
+// stored with encodeStrings (group_codec.go); NULL is nil.
+func groupSchema(t Types) []string {
+	return []string{
+		// One row per live group (core.Group): its info and the counters
+		// every append moves. next_seq is the seq the next message takes;
+		// the row's lock (PostgreSQL) or the committer (SQLite) serializes
+		// the appends of one group.
+		`CREATE TABLE IF NOT EXISTS chat_groups (
+			app ` + t.Int + ` NOT NULL,
+			id TEXT NOT NULL,
+			type TEXT NOT NULL,
+			name TEXT NOT NULL,
+			introduction TEXT NOT NULL,
+			notification TEXT NOT NULL,
+			face_url TEXT NOT NULL,
+			owner TEXT NOT NULL,
+			create_time ` + t.Int + ` NOT NULL,
+			info_seq ` + t.Int + ` NOT NULL,
+			last_info_time ` + t.Int + ` NOT NULL,
+			max_members ` + t.Int + ` NOT NULL,
+			apply_join TEXT NOT NULL,
+			invite_join TEXT NOT NULL,
+			mute_all ` + t.Int + ` NOT NULL,
+			support_topic ` + t.Int + ` NOT NULL,
+			app_defined ` + t.Blob + `,
+			mutes ` + t.Blob + `,
+			next_seq ` + t.Int + ` NOT NULL,
+			last_seq ` + t.Int + ` NOT NULL,
+			last_time ` + t.Int + ` NOT NULL,
+			last_msg_time ` + t.Int + ` NOT NULL,
+			counted ` + t.Int + ` NOT NULL,
+			at_all_seq ` + t.Int + ` NOT NULL,
+			cleared_seq ` + t.Int + ` NOT NULL,
+			member_count ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, id)
+		)` + t.WithoutRowID,
+		// One row per member (core.Member); AVChatRoom groups have none.
+		`CREATE TABLE IF NOT EXISTS group_members (
+			app ` + t.Int + ` NOT NULL,
+			grp TEXT NOT NULL,
+			member_id TEXT NOT NULL,
+			role TEXT NOT NULL,
+			join_time ` + t.Int + ` NOT NULL,
+			read_seq ` + t.Int + ` NOT NULL,
+			read_counted ` + t.Int + ` NOT NULL,
+			msg_flag TEXT NOT NULL,
+			last_send_msg_time ` + t.Int + ` NOT NULL,
+			mute_until ` + t.Int + ` NOT NULL,
+			name_card TEXT NOT NULL,
+			app_defined ` + t.Blob + `,
+			at_me_seq ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, grp, member_id)
+		)` + t.WithoutRowID,
+		// One row per group message, stored once (read diffusion), keyed
+		// for reads by seq. topic is '' outside topics; each topic has its
+		// own seq space. id comes from group_msg_ids: unique across group
+		// messages and never reused.
+		`CREATE TABLE IF NOT EXISTS group_messages (
+			app ` + t.Int + ` NOT NULL,
+			grp TEXT NOT NULL,
+			topic TEXT NOT NULL,
+			seq ` + t.Int + ` NOT NULL,
+			id ` + t.Int + ` NOT NULL,
+			sender TEXT NOT NULL,
+			random ` + t.Int + ` NOT NULL,
+			time ` + t.Int + ` NOT NULL,
+			priority ` + t.Int + ` NOT NULL,
+			body ` + t.Blob + ` NOT NULL,
+			custom TEXT NOT NULL,
+			push ` + t.Blob + `,
+			flags ` + t.Int + ` NOT NULL,
+			receivers ` + t.Blob + `,
+			at_users ` + t.Blob + `,
+			PRIMARY KEY (app, grp, topic, seq)
+		)` + t.WithoutRowID,
+		// Group message IDs: each append inserts a row and takes its id
+		// (an engine sequence: no lock shared by all groups). Only the
+		// newest row matters; PurgeGroupMessages deletes the others.
+		`CREATE TABLE IF NOT EXISTS group_msg_ids (id ` + t.IDColumn + `)`,
+		// A group message's extensions, as c2c_ext and c2c_ext_items are
+		// for C2C (the two ID spaces are separate, so are the tables).
+		`CREATE TABLE IF NOT EXISTS group_ext (
+			app ` + t.Int + ` NOT NULL,
+			msg_id ` + t.Int + ` NOT NULL,
+			latest_seq ` + t.Int + ` NOT NULL,
+			clear_seq ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, msg_id)
+		)` + t.WithoutRowID,
+		`CREATE TABLE IF NOT EXISTS group_ext_items (
+			app ` + t.Int + ` NOT NULL,
+			msg_id ` + t.Int + ` NOT NULL,
+			ext_key TEXT NOT NULL,
+			ext_value TEXT NOT NULL,
+			seq ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, msg_id, ext_key)
+		)` + t.WithoutRowID,
+		// Read receipts of group messages (outside topics): who read which seq.
+		`CREATE TABLE IF NOT EXISTS group_receipts (
+			app ` + t.Int + ` NOT NULL,
+			grp TEXT NOT NULL,
+			seq ` + t.Int + ` NOT NULL,
+			reader TEXT NOT NULL,
+			PRIMARY KEY (app, grp, seq, reader)
+		)` + t.WithoutRowID,
+		// Community topics (core.Topic) with their own seq counters.
+		`CREATE TABLE IF NOT EXISTS group_topics (
+			app ` + t.Int + ` NOT NULL,
+			grp TEXT NOT NULL,
+			id TEXT NOT NULL,
+			name TEXT NOT NULL,
+			introduction TEXT NOT NULL,
+			notification TEXT NOT NULL,
+			face_url TEXT NOT NULL,
+			custom_string TEXT NOT NULL,
+			create_time ` + t.Int + ` NOT NULL,
+			next_seq ` + t.Int + ` NOT NULL,
+			last_seq ` + t.Int + ` NOT NULL,
+			last_time ` + t.Int + ` NOT NULL,
+			mute_all ` + t.Int + ` NOT NULL,
+			PRIMARY KEY (app, grp, id)
+		)` + t.WithoutRowID,
+		// Group conversations by group, for DestroyGroup. Partial: C2C
+		// conversations, the most written rows, do not pay for it.
+		`CREATE INDEX IF NOT EXISTS conv_groups ON conversations (app, peer) WHERE type = ` + groupType,
 	}
 }

@@ -5,9 +5,10 @@
 //
 // The files follow the contract's topics: accounts.go, c2c.go (append and
 // history), c2c_update.go (UpdateC2C and extensions), conversations.go,
-// inbox.go and purge.go (retention). Every write runs inside one of the
-// committer's transactions together with everything core says must go
-// with it.
+// inbox.go and purge.go (retention); for groups, groups.go (groups and
+// members), group_messages.go, receipts.go, topics.go and group_purge.go.
+// Every write runs inside one of the committer's transactions together with
+// everything core says must go with it.
 package sqlstore
 
 import (
@@ -85,6 +86,11 @@ type statements struct {
 	convStmts
 	inboxStmts
 	purgeStmts
+	groupStmts
+	groupMsgStmts
+	receiptStmts
+	topicStmts
+	groupPurgeStmts
 }
 
 // stmtDef is one statement to prepare into *dst, on the write connection
@@ -98,7 +104,9 @@ type stmtDef struct {
 // defs lists every statement of every file.
 func (st *statements) defs() []stmtDef {
 	return slices.Concat(st.accountStmts.defs(), st.c2cStmts.defs(), st.updateStmts.defs(),
-		st.convStmts.defs(), st.inboxStmts.defs(), st.purgeStmts.defs())
+		st.convStmts.defs(), st.inboxStmts.defs(), st.purgeStmts.defs(),
+		st.groupStmts.defs(), st.groupMsgStmts.defs(), st.receiptStmts.defs(), st.topicStmts.defs(),
+		st.groupPurgeStmts.defs())
 }
 
 func (s *Store) prepare(ctx context.Context) error {

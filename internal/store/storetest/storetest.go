@@ -55,6 +55,24 @@ var cases = []struct {
 	{"PurgeAdjustsUnread", testPurgeUnread},
 	{"PurgeInbox", testPurgeInbox},
 	{"DeleteAccountDropsConversations", testDeleteAccountConversations},
+	// Groups (groups.go).
+	{"GroupCreate", testGroupCreate},
+	{"GroupScan", testGroupScan},
+	{"GroupUpdate", testGroupUpdate},
+	{"GroupDestroy", testGroupDestroy},
+	{"GroupMembers", testGroupMembers},
+	{"GroupAppendSeqs", testGroupAppendSeqs},
+	{"GroupAppendCounters", testGroupAppendCounters},
+	{"GroupImport", testGroupImport},
+	{"GroupMessagesRange", testGroupMessagesRange},
+	{"UpdateGroupMessage", testUpdateGroupMessage},
+	{"GroupExtensions", testGroupExtensions},
+	{"GroupReceipts", testGroupReceipts},
+	{"GroupTopics", testGroupTopics},
+	{"GroupPurge", testGroupPurge},
+	{"GroupConcurrentAppends", testGroupConcurrentAppends},
+	{"GroupClosedStoreRefuses", testGroupClosed},
+	{"GroupCommitFeed", testGroupCommitFeed},
 }
 
 const app = core.AppID(1400000001)
