@@ -5,6 +5,7 @@ go 1.26.8
 require github.com/go-json-experiment/json v0.0.0-20260820222146-c27c302e5fc3
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/gorilla/websocket v1.5.3 // indirect

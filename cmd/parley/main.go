@@ -3,6 +3,7 @@
 //	parley serve [flags]      run the server
 //	parley usersig [flags]    print a UserSig
 //	parley tail --user U      print what U's devices receive
+//	parley bench [flags]      measure a server under load
 //
 // Run "parley <command> -h" for a command's flags.
 package main
@@ -31,6 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return userSig(rest, stdout, stderr)
 	case "tail":
 		return tail(rest, stdout, stderr)
+	case "bench":
+		return benchCmd(rest, stdout, stderr)
 	case "help", "-h", "--help":
 		usage(stdout)
 		return 0
@@ -47,6 +50,7 @@ Usage:
   parley serve [flags]     run the server (default store: SQLite under ./parley-data)
   parley usersig [flags]   print a UserSig for a user
   parley tail --user U     connect as U and print what U's devices receive
+  parley bench [flags]     load-test a server (or one started in-process) and print a report
 
 Run "parley <command> -h" for the flags of a command.
 `)
