@@ -4,6 +4,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -46,6 +47,8 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// Apps are the tenants. Empty means the first-run app in DataDir.
 	Apps []AppConfig `yaml:"apps"`
+	// GroupMsgRate is the default of each app's group_msg_rate.
+	GroupMsgRate int `yaml:"group_msg_rate"`
 }
 
 // AppConfig is one app as written in the file or on the command line.
@@ -55,6 +58,10 @@ type AppConfig struct {
 	Admins   []string    `yaml:"admins" json:"admins"`
 	// RoamingDays is how long C2C history is kept. Zero means 7.
 	RoamingDays int `yaml:"roaming_days" json:"roaming_days,omitempty"`
+	// GroupMsgRate is each group's messages per second before frequency
+	// control drops some (lowest priority first). Zero means 40; negative
+	// turns frequency control off.
+	GroupMsgRate int `yaml:"group_msg_rate" json:"group_msg_rate,omitempty"`
 }
 
 // StoreKind returns "memory" or "sqlite" and, for sqlite, the file path.
@@ -75,10 +82,11 @@ func (c *Config) CoreApps() []*core.App {
 	out := make([]*core.App, len(c.Apps))
 	for i, a := range c.Apps {
 		out[i] = &core.App{
-			ID:      core.AppID(a.SDKAppID),
-			Key:     a.Key,
-			Admins:  a.Admins,
-			Roaming: time.Duration(a.RoamingDays) * 24 * time.Hour,
+			ID:           core.AppID(a.SDKAppID),
+			Key:          a.Key,
+			Admins:       a.Admins,
+			Roaming:      time.Duration(a.RoamingDays) * 24 * time.Hour,
+			GroupMsgRate: cmp.Or(a.GroupMsgRate, c.GroupMsgRate),
 		}
 	}
 	return out
@@ -145,6 +153,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		key      = fs.String("key", "", "secret key of that app (env PARLEY_KEY)")
 		admin    = fs.String("admin", "", "comma-separated admin identifiers of that app (env PARLEY_ADMIN; default "+DefaultAdmin+")")
 		roaming  = fs.Int("roaming-days", 0, "days of C2C history kept for that app (env PARLEY_ROAMING_DAYS; default 7)")
+		rate     = fs.Int("group-msg-rate", 0, "messages per second per group before frequency control drops some; -1 turns it off (env PARLEY_GROUP_MSG_RATE; default 40)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -178,7 +187,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	pick(&cfg.TLSCert, *tlsCert, "PARLEY_TLS_CERT")
 	pick(&cfg.TLSKey, *tlsKey, "PARLEY_TLS_KEY")
 	pick(&cfg.LogLevel, *logLevel, "PARLEY_LOG_LEVEL")
-	var one struct{ app, key, admin, roaming string }
+	var one struct{ app, key, admin, roaming, rate string }
 	pick(&one.app, *appID, "PARLEY_APP")
 	pick(&one.key, *key, "PARLEY_KEY")
 	pick(&one.admin, *admin, "PARLEY_ADMIN")
@@ -187,12 +196,24 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	} else {
 		one.roaming = getenv("PARLEY_ROAMING_DAYS")
 	}
+	if *rate != 0 {
+		one.rate = strconv.Itoa(*rate)
+	} else {
+		one.rate = getenv("PARLEY_GROUP_MSG_RATE")
+	}
 	if one.app != "" || one.key != "" {
 		a, err := appFromFlags(one.app, one.key, one.admin, one.roaming)
 		if err != nil {
 			return nil, err
 		}
 		cfg.Apps = []AppConfig{a}
+	}
+	if one.rate != "" {
+		r, err := strconv.Atoi(one.rate)
+		if err != nil {
+			return nil, fmt.Errorf("group message rate %q: not a number", one.rate)
+		}
+		cfg.GroupMsgRate = r
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultListen
