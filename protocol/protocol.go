@@ -45,7 +45,7 @@ const (
 	OpError  = "error"  // a request (or the login) failed: Code and Message say why
 	OpPong   = "pong"   // the answer to "ping"
 	OpEvent  = "event"  // something the user's devices must see (Event)
-	OpSynced = "synced" // the catch-up after login or a "sync" request is complete
+	OpSynced = "synced" // the catch-up after login is complete
 	OpBye    = "bye"    // the server is about to close the connection (Code, Message)
 )
 
@@ -248,6 +248,10 @@ type Event struct {
 	GroupChange *GroupChange  `json:"group_change,omitempty"`
 	Unread      *int          `json:"unread,omitempty"`
 	MuteUntil   int64         `json:"mute_until,omitempty"`
+	// Reason says why the user left a group: removed, quit or destroyed.
+	Reason string `json:"reason,omitempty"`
+	// ReadSeq is the user's new read position in a group (group.read).
+	ReadSeq uint64 `json:"read_seq,omitempty"`
 }
 
 // GroupMessage is a group message as devices see it.

@@ -56,7 +56,7 @@ type AppConfig struct {
 	SDKAppID uint64      `yaml:"sdkappid" json:"sdkappid"`
 	Key      core.Secret `yaml:"key" json:"key"`
 	Admins   []string    `yaml:"admins" json:"admins"`
-	// RoamingDays is how long C2C history is kept. Zero means 7.
+	// RoamingDays is how long history (C2C and group) is kept. Zero means 7.
 	RoamingDays int `yaml:"roaming_days" json:"roaming_days,omitempty"`
 	// GroupMsgRate is each group's messages per second before frequency
 	// control drops some (lowest priority first). Zero means 40; negative
@@ -152,7 +152,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		appID    = fs.String("app", "", "SDKAppID of the one app to serve (env PARLEY_APP)")
 		key      = fs.String("key", "", "secret key of that app (env PARLEY_KEY)")
 		admin    = fs.String("admin", "", "comma-separated admin identifiers of that app (env PARLEY_ADMIN; default "+DefaultAdmin+")")
-		roaming  = fs.Int("roaming-days", 0, "days of C2C history kept for that app (env PARLEY_ROAMING_DAYS; default 7)")
+		roaming  = fs.Int("roaming-days", 0, "days of history kept for that app (env PARLEY_ROAMING_DAYS; default 7)")
 		rate     = fs.Int("group-msg-rate", 0, "messages per second per group before frequency control drops some; -1 turns it off (env PARLEY_GROUP_MSG_RATE; default 40)")
 	)
 	if err := fs.Parse(args); err != nil {

@@ -151,8 +151,9 @@ func (s *Service) DeleteConversation(ctx context.Context, app AppID, owner strin
 		return Errorf(Invalid, FieldPeer, "no peer")
 	}
 	if typ == ConvGroup {
-		// A group conversation stays hidden until a message comes after
-		// the owner's read position: deleting it marks everything read.
+		// Deleting a conversation zeroes its unread count: for a group,
+		// read it all. It stays hidden until a later message (the store
+		// keeps the group's last seq as its floor).
 		if _, err := s.MarkGroupRead(ctx, app, peer, owner, 0); err != nil && KindOf(err) != NotFound {
 			return err
 		}
@@ -191,7 +192,7 @@ func (s *Service) withGroupConversations(app AppID, owner string, rows []Convers
 			LastTime: g.LastTime, LastSeq: uint32(g.LastSeq), Unread: unreadOf(g, m)}
 		if r, ok := stored[id]; ok {
 			c.Pinned, c.PinnedAt = r.Pinned, r.PinnedAt
-			c.Hidden = r.Hidden && g.LastSeq <= m.ReadSeq
+			c.Hidden = r.Hidden && g.LastSeq <= uint64(r.UnreadFloor) // hidden until a later message
 		}
 		c.AtMe = m.AtMeSeq > m.ReadSeq
 		c.AtAll = g.AtAllSeq > m.ReadSeq

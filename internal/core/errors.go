@@ -75,7 +75,8 @@ const (
 	FieldTime     = "Time"
 )
 
-// Error is a refusal. Reason is for logs and tests; it never reaches the wire.
+// Error is a refusal. Reason is for logs, tests and, where a dialect has no
+// fixed text for the code, the error text; it never carries internal detail.
 type Error struct {
 	Kind   Kind
 	Field  string // the offending request field, if any (one of the Field constants)

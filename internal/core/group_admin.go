@@ -278,7 +278,7 @@ func (s *Service) DestroyGroup(ctx context.Context, app AppID, id string) error 
 // GroupInfo is a group as get_group_info shows it.
 type GroupInfo struct {
 	Group   Group
-	Members []Member // sorted by join time, then id; AVChatRoom: those in the room
+	Members []Member // the owner first, then by join time and id; none for an AVChatRoom
 	Err     error    // NotFound (FieldGroup) when there is no such group
 }
 
@@ -841,6 +841,9 @@ func (s *Service) ModifyMember(ctx context.Context, app AppID, id, user string, 
 	}
 	if ch.NameCard != nil && len(*ch.NameCard) > MaxNameCardBytes {
 		return Errorf(Invalid, "NameCard", "name card is %d bytes", len(*ch.NameCard))
+	}
+	if err := validateKVs(ch.AppDefined, MaxMemberDefinedKeys, 64); err != nil {
+		return err // before any change: a refused request changes nothing
 	}
 	if ch.MuteTime != nil {
 		if err := s.MuteMembers(ctx, app, id, []string{user}, *ch.MuteTime); err != nil {

@@ -119,9 +119,9 @@ func (s *Service) SendGroupMessage(ctx context.Context, req *GroupSend) (GroupSe
 			m.AtUsers = append(m.AtUsers, at.User)
 		}
 	}
-	hash := contentHash(req.Body, req.CloudCustomData)
-	if seq, ok := cg.dedup.find(req.From, req.Random, hash, now); ok {
-		return GroupSent{Seq: seq, Time: now, Duplicate: true}, nil
+	hash := contentHash(req.Topic, req.Body, req.CloudCustomData)
+	if seen, ok := cg.dedup.find(req.From, req.Random, hash, now); ok {
+		return GroupSent{Seq: seen.seq, Time: seen.time, Duplicate: true}, nil
 	}
 	if !cg.freq.allow(now, m.Priority, app.groupMsgRate()) {
 		return GroupSent{Time: now, DropReason: DropFreqCtrl}, nil
@@ -267,8 +267,11 @@ func checkSendOptions(g *Group, req *GroupSend) error {
 	return nil
 }
 
-func contentHash(body []byte, custom string) uint64 {
+// contentHash identifies what a send carries, and where (the topic).
+func contentHash(topic string, body []byte, custom string) uint64 {
 	h := fnv.New64a()
+	h.Write([]byte(topic))
+	h.Write([]byte{0})
 	h.Write(body)
 	h.Write([]byte{0})
 	h.Write([]byte(custom))
@@ -292,14 +295,15 @@ type sendSeen struct {
 	time int64
 }
 
-func (r *recentSends) find(from string, random uint32, hash uint64, now int64) (uint64, bool) {
+// find returns the earlier send (its seq and time) a send repeats.
+func (r *recentSends) find(from string, random uint32, hash uint64, now int64) (sendSeen, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	e, ok := r.entries[sendKey{from, random, hash}]
 	if !ok || now-e.time > dedupWindow {
-		return 0, false
+		return sendSeen{}, false
 	}
-	return e.seq, true
+	return e, true
 }
 
 func (r *recentSends) add(from string, random uint32, hash uint64, seq uint64, now int64) {
@@ -853,6 +857,9 @@ func (s *Service) GroupMessagesAfter(ctx context.Context, app AppID, group, topi
 	if _, ok := cg.member(user); !ok && g.Type.StoresMembers() {
 		return nil, Errorf(Forbidden, FieldUser, "%q is not a member", user)
 	}
+	if err := s.checkTopic(cg, topic); err != nil {
+		return nil, err
+	}
 	if !g.Type.StoresHistory() {
 		return nil, nil
 	}
@@ -866,9 +873,9 @@ func (s *Service) GroupMessagesAfter(ctx context.Context, app AppID, group, topi
 		return nil, err
 	}
 	for i := range msgs {
-		if !msgs[i].VisibleTo(user) {
-			msgs[i].Flags |= GFlagDeleted // a placeholder keeps the seq continuous
-			msgs[i].Body, msgs[i].CloudCustomData = nil, ""
+		if !msgs[i].VisibleTo(user) { // a placeholder keeps the seq continuous
+			m := &msgs[i]
+			*m = GroupMessage{App: m.App, Group: m.Group, Topic: m.Topic, Seq: m.Seq, ID: m.ID, Time: m.Time, Flags: GFlagDeleted}
 		}
 	}
 	return msgs, nil

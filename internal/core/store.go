@@ -135,9 +135,9 @@ type ConversationStore interface {
 	MarkC2CRead(ctx context.Context, app AppID, owner, peer string, t int64, events []InboxEvent) (Conversation, error)
 
 	// DeleteConversation hides the conversation and sets its unread count
-	// to 0 and its unread floor to its last message; with clearHistory it
-	// also hides every message stored so far from owner's history
-	// (ClearedID). It adds events and reports whether the conversation existed.
+	// to 0 and its unread floor to its last message (for a group
+	// conversation: the group's LastSeq); with clearHistory it also hides
+	// every C2C message stored so far from owner's history (ClearedID). It adds events and reports whether the conversation existed.
 	DeleteConversation(ctx context.Context, app AppID, owner string, typ ConvType, peer string,
 		clearHistory bool, events []InboxEvent) (bool, error)
 

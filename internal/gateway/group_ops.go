@@ -47,7 +47,8 @@ func opGroupSync(s *session, data []byte) (any, *protocol.Error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	limit = min(limit, core.MaxSyncBatch)
+	limit = min(limit, core.MaxSyncBatch-1) // one more is read to tell "more"
+
 	ctx, cancel := s.requestContext()
 	defer cancel()
 	msgs, err := s.g.svc.GroupMessagesAfter(ctx, s.key.app, req.Group, req.Topic, s.key.user, req.After, limit+1)
@@ -123,8 +124,12 @@ func opGroupHistory(s *session, data []byte) (any, *protocol.Error) {
 	}
 	ctx, cancel := s.requestContext()
 	defer cancel()
+	limit := req.Limit
+	if limit <= 0 {
+		limit = core.MaxGroupHistoryPage
+	}
 	page, err := s.g.svc.GroupHistory(ctx, core.GroupHistoryRequest{App: s.key.app, Group: req.Group, Topic: req.Topic,
-		BeforeSeq: req.BeforeSeq, Limit: req.Limit, WithRecalled: true, ForMember: s.key.user})
+		BeforeSeq: req.BeforeSeq, Limit: limit, WithRecalled: true, ForMember: s.key.user})
 	if err != nil {
 		return nil, refusal(err)
 	}

@@ -171,7 +171,7 @@ func eventFrame(e *core.InboxEntry) protocol.Event {
 		}[e.Kind]
 		var r core.GroupRef
 		if json.Unmarshal(e.Payload, &r) == nil {
-			ev.Group, ev.MuteUntil = r.Group, r.MuteUntil
+			ev.Group, ev.MuteUntil, ev.Reason, ev.ReadSeq = r.Group, r.MuteUntil, r.Reason, r.ReadSeq
 			if e.Kind == core.EventGroupRead {
 				unread := r.Unread
 				ev.Unread = &unread
@@ -215,6 +215,8 @@ func toConversation(c *core.Conversation) *protocol.Conversation {
 		Unread:   c.Unread,
 		ReadTime: c.ReadTime,
 		Pinned:   c.Pinned,
+		AtMe:     c.AtMe,
+		AtAll:    c.AtAll,
 	}
 }
 

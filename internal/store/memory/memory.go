@@ -564,11 +564,18 @@ func (s *Store) DeleteConversation(ctx context.Context, app core.AppID, owner st
 			c = s.convLocked(app, owner, typ, peer, true)
 		}
 		var maxID int64
-		if typ == core.ConvC2C {
+		switch typ {
+		case core.ConvC2C:
 			if conv := s.convs[convOf(app, owner, peer)]; conv != nil {
 				for _, m := range conv.msgs {
 					maxID = max(maxID, m.ID)
 				}
+			}
+		case core.ConvGroup:
+			// A group conversation's floor is the group's last seq: it
+			// shows again when a later message comes.
+			if gr := s.groupLocked(app, peer); gr != nil {
+				maxID = int64(gr.g.LastSeq)
 			}
 		}
 		c.Hidden, c.Unread = true, 0

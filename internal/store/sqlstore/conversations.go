@@ -280,11 +280,20 @@ func (s *Store) DeleteConversation(ctx context.Context, app core.AppID, owner st
 		}
 		existed = ok && !c.Hidden
 		var maxID, cleared int64
-		if typ == core.ConvC2C {
+		switch typ {
+		case core.ConvC2C:
 			err := s.bound(ctx, tx, s.stmt.wConvMaxID).QueryRowContext(ctx, int64(app), convKey(owner, peer)).Scan(&maxID)
 			if err != nil {
 				return fmt.Errorf("last message %s→%s: %w", owner, peer, err)
 			}
+		case core.ConvGroup:
+			// A group conversation's floor is the group's last seq: it
+			// shows again when a later message comes.
+			g, err := scanGroup(s.bound(ctx, tx, s.stmt.wGroup).QueryRowContext(ctx, int64(app), peer))
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("group %s: %w", peer, err)
+			}
+			maxID = int64(g.LastSeq)
 		}
 		if clearHistory {
 			cleared = maxID
