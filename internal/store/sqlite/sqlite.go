@@ -77,7 +77,16 @@ func Open(ctx context.Context, path string, opt Options) (*sqlstore.Store, error
 	if every <= 0 {
 		every = time.Second
 	}
-	cp := startCheckpointer(writer, every)
+	// The checkpointer has a connection of its own: a PASSIVE checkpoint
+	// runs beside the writer instead of holding its only connection (which
+	// made commits wait behind every checkpoint).
+	cpConn, err := openPool(path, pragmas, "", 1)
+	if err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
+	cp := startCheckpointer(cpConn, every)
 	types := sqlstore.Types{
 		Int:          "INTEGER",
 		Blob:         "BLOB",
@@ -133,8 +142,8 @@ type checkpointer struct {
 	conn     *sql.DB
 }
 
-func startCheckpointer(writer *sql.DB, every time.Duration) *checkpointer {
-	c := &checkpointer{quit: make(chan struct{}), done: make(chan struct{}), conn: writer}
+func startCheckpointer(conn *sql.DB, every time.Duration) *checkpointer {
+	c := &checkpointer{quit: make(chan struct{}), done: make(chan struct{}), conn: conn}
 	go func() {
 		defer close(c.done)
 		t := time.NewTicker(every)
@@ -151,12 +160,15 @@ func startCheckpointer(writer *sql.DB, every time.Duration) *checkpointer {
 	return c
 }
 
-// stop ends the loop and runs a final checkpoint that also truncates the WAL.
+// stop ends the loop, runs a final checkpoint that also truncates the WAL
+// (the committer has stopped by then) and closes the connection.
 func (c *checkpointer) stop() error {
+	var err error
 	c.stopOnce.Do(func() {
 		close(c.quit)
 		<-c.done
 		c.conn.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+		err = c.conn.Close()
 	})
-	return nil
+	return err
 }
