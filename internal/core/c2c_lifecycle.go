@@ -182,14 +182,9 @@ func (s *Service) C2CUnread(ctx context.Context, app AppID, user string, peers [
 		return 0, nil, Errorf(TooLarge, FieldList, "%d peers, limit %d", len(peers), MaxUnreadPeers)
 	}
 	if len(peers) == 0 {
-		convs, err := s.store.Conversations(ctx, app, user)
+		total, err := s.store.C2CUnreadTotal(ctx, app, user)
 		if err != nil {
 			return 0, nil, err
-		}
-		for _, c := range convs {
-			if c.Type == ConvC2C {
-				total += c.Unread
-			}
 		}
 		return total, nil, nil
 	}

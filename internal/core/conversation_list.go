@@ -3,6 +3,7 @@ package core
 import (
 	"cmp"
 	"context"
+	"math"
 	"slices"
 )
 
@@ -46,6 +47,10 @@ type ConvPage struct {
 // Conversations lists a page of owner's conversation list. Deleted
 // (hidden) conversations are never listed; empty ones only WithEmpty.
 // NotFound (FieldFrom) when owner is not imported.
+//
+// The store lists C2C conversations a page at a time, in list order
+// (ConversationStore.ListConversations); group conversations come from
+// memory (groupConversations) and are merged into the same order.
 func (s *Service) Conversations(ctx context.Context, req ConvListRequest) (ConvPage, error) {
 	if _, err := s.app(req.App); err != nil {
 		return ConvPage{}, err
@@ -53,45 +58,108 @@ func (s *Service) Conversations(ctx context.Context, req ConvListRequest) (ConvP
 	if err := s.needAccount(req.App, req.Owner, FieldFrom); err != nil {
 		return ConvPage{}, err
 	}
-	all, err := s.store.Conversations(ctx, req.App, req.Owner)
+	groups, err := s.groupConversations(ctx, req.App, req.Owner)
 	if err != nil {
 		return ConvPage{}, err
 	}
-	all = s.withGroupConversations(req.App, req.Owner, all)
-	var pinned, normal []Conversation
-	for _, c := range all {
+	var gPinned, gNormal []Conversation
+	for _, c := range groups {
 		if c.Hidden || (c.LastTime == 0 && !req.WithEmpty) {
 			continue
 		}
 		if c.Pinned && req.SupportPinned {
-			pinned = append(pinned, c)
+			gPinned = append(gPinned, c)
 		} else {
-			normal = append(normal, c)
+			gNormal = append(gNormal, c)
 		}
 	}
-	sortConversations(pinned)
-	sortConversations(normal)
+	sortConversations(gPinned)
+	sortConversations(gNormal)
+	q := ConvListQuery{App: req.App, Owner: req.Owner, WithEmpty: req.WithEmpty}
 	page := ConvPage{Normal: req.Normal, Pinned: req.Pinned}
 	room := ConversationPageSize
 	firstPage := req.Pinned == ConvCursor{} && req.Normal == ConvCursor{}
 	pinnedDone := true
-	if req.PagePinned || firstPage {
+	if req.SupportPinned && (req.PagePinned || firstPage) {
+		q.Pins = PinnedOnly
 		var taken []Conversation
-		taken, page.Pinned, pinnedDone = takePage(pinned, req.Pinned, room)
-		if !req.PagePinned {
-			taken, pinnedDone = pinned, true // all of them, on the first page only
+		if req.PagePinned {
+			taken, page.Pinned, pinnedDone, err = s.convPage(ctx, q, gPinned, req.Pinned, room)
+		} else {
+			// All of them, on the first page only; the cursor still
+			// stops after a page's worth.
+			taken, _, _, err = s.convPage(ctx, q, gPinned, ConvCursor{}, allRoom)
+			page.Pinned = advanceCursor(req.Pinned, taken[:min(len(taken), room)])
 		}
-		page.Items = append(page.Items, taken...)
+		if err != nil {
+			return ConvPage{}, err
+		}
+		page.Items = taken
 		room -= len(taken)
 	}
-	normalDone := pinnedDone && len(normal) == 0
+	normalDone := false
 	if pinnedDone {
+		q.Pins = PinnedOrNot
+		if req.SupportPinned {
+			q.Pins = UnpinnedOnly
+		}
 		var taken []Conversation
-		taken, page.Normal, normalDone = takePage(normal, req.Normal, max(room, 0))
-		page.Items = append(page.Items, taken...)
+		taken, page.Normal, normalDone, err = s.convPage(ctx, q, gNormal, req.Normal, max(room, 0))
+		if err != nil {
+			return ConvPage{}, err
+		}
+		if len(page.Items) == 0 {
+			page.Items = taken
+		} else {
+			page.Items = append(slices.Clip(page.Items), taken...)
+		}
 	}
 	page.Complete = pinnedDone && normalDone
 	return page, nil
+}
+
+// allRoom is room for every conversation a list can have.
+const allRoom = 1 << 30
+
+// convPage takes a page of up to room conversations after cur from the
+// list made of the C2C conversations q selects and groups (selected the
+// same way and sorted), in list order; it returns them, the cursor after
+// them and whether nothing is left. The store reads the page and no more:
+// at the cursor's time C2C conversations come before group ones (type 1
+// sorts first), so the store skips the C2C ones the cursor has passed
+// itself, unless group conversations share that time: then the page is
+// read from the cursor's time on and the skipping done here.
+func (s *Service) convPage(ctx context.Context, q ConvListQuery, groups []Conversation, cur ConvCursor, room int) ([]Conversation, ConvCursor, bool, error) {
+	q.MaxTime, q.Skip = math.MaxInt64, 0
+	if cur != (ConvCursor{}) {
+		q.MaxTime, q.Skip = cur.Time, cur.Index
+	}
+	for len(groups) > 0 && groups[0].LastTime > q.MaxTime {
+		groups = groups[1:]
+	}
+	skip := 0 // skipped here
+	if len(groups) > 0 && groups[0].LastTime == q.MaxTime {
+		skip, q.Skip = q.Skip, 0
+	}
+	// One more than the page, to know whether something is left.
+	q.Limit = min(skip, allRoom) + room + 1
+	c2c, err := s.store.ListConversations(ctx, q)
+	if err != nil {
+		return nil, cur, false, err
+	}
+	list := c2c
+	if len(groups) > 0 {
+		list = make([]Conversation, 0, len(c2c)+len(groups))
+		list = append(append(list, c2c...), groups...)
+		sortConversations(list)
+	}
+	start := 0
+	for start < len(list) && start < skip && list[start].LastTime == q.MaxTime {
+		start++
+	}
+	end := min(len(list), start+room)
+	taken := list[start:end]
+	return taken, advanceCursor(cur, taken), end == len(list), nil
 }
 
 // sortConversations orders newest last message first; ties by type, then peer.
@@ -107,20 +175,8 @@ func sortConversations(cs []Conversation) {
 	})
 }
 
-// takePage returns up to room items of sorted cs after cur, the cursor after
-// them, and whether nothing is left.
-func takePage(cs []Conversation, cur ConvCursor, room int) ([]Conversation, ConvCursor, bool) {
-	start := 0
-	if cur != (ConvCursor{}) {
-		for start < len(cs) && cs[start].LastTime > cur.Time {
-			start++
-		}
-		for skipped := 0; start < len(cs) && cs[start].LastTime == cur.Time && skipped < cur.Index; skipped++ {
-			start++
-		}
-	}
-	end := min(len(cs), start+room)
-	taken := cs[start:end]
+// advanceCursor returns the cursor after taken, listed after cur.
+func advanceCursor(cur ConvCursor, taken []Conversation) ConvCursor {
 	next := cur
 	for _, c := range taken {
 		if c.LastTime == next.Time && next != (ConvCursor{}) {
@@ -129,7 +185,7 @@ func takePage(cs []Conversation, cur ConvCursor, room int) ([]Conversation, Conv
 			next = ConvCursor{Time: c.LastTime, Index: 1}
 		}
 	}
-	return taken, next, end == len(cs)
+	return next
 }
 
 // DeleteConversation removes a conversation from owner's list and zeroes
@@ -164,21 +220,25 @@ func (s *Service) DeleteConversation(ctx context.Context, app AppID, owner strin
 	return err
 }
 
-// withGroupConversations merges owner's group conversations into rows:
-// groups keep no per-member conversation rows (read diffusion), so each
-// joined group's conversation is derived from the group and the membership;
-// a stored row (type 2) only adds pinning and hiding.
-func (s *Service) withGroupConversations(app AppID, owner string, rows []Conversation) []Conversation {
-	stored := map[string]Conversation{}
-	out := rows[:0]
-	for _, c := range rows {
-		if c.Type == ConvGroup {
-			stored[c.Peer] = c
-			continue
-		}
-		out = append(out, c)
+// groupConversations returns owner's group conversations: groups keep
+// no per-member conversation rows (read diffusion), so each joined group's
+// conversation is derived from the group and the membership; a stored row
+// (type 2) only adds pinning and hiding.
+func (s *Service) groupConversations(ctx context.Context, app AppID, owner string) ([]Conversation, error) {
+	joined := s.gcache.joinedBy(app, owner)
+	if len(joined) == 0 {
+		return nil, nil
 	}
-	for _, id := range s.gcache.joinedBy(app, owner) {
+	rows, err := s.store.ConversationsOfType(ctx, app, owner, ConvGroup)
+	if err != nil {
+		return nil, err
+	}
+	stored := make(map[string]Conversation, len(rows))
+	for _, c := range rows {
+		stored[c.Peer] = c
+	}
+	var out []Conversation
+	for _, id := range joined {
 		cg := s.gcache.get(app, id)
 		if cg == nil {
 			continue
@@ -198,7 +258,7 @@ func (s *Service) withGroupConversations(app AppID, owner string, rows []Convers
 		c.AtAll = g.AtAllSeq > m.ReadSeq
 		out = append(out, c)
 	}
-	return out
+	return out, nil
 }
 
 // ConversationRef is the payload of conversation events.

@@ -119,6 +119,36 @@ type C2CStore interface {
 	PurgeC2C(ctx context.Context, app AppID, before int64) (int64, error)
 }
 
+// ConvListQuery selects a stretch of one owner's C2C conversation list
+// (ConversationStore.ListConversations).
+type ConvListQuery struct {
+	App   AppID
+	Owner string
+	Pins  PinFilter
+	// WithEmpty also selects conversations without a last message.
+	WithEmpty bool
+	// MaxTime keeps conversations with LastTime up to it (inclusive).
+	MaxTime int64
+	// Skip leaves out the first Skip selected conversations whose
+	// LastTime is MaxTime (all of them, when there are fewer).
+	Skip  int
+	Limit int
+}
+
+// PinFilter selects conversations by whether they are pinned.
+type PinFilter uint8
+
+const (
+	PinnedOrNot  PinFilter = iota // every conversation
+	PinnedOnly                    // pinned ones
+	UnpinnedOnly                  // the others
+)
+
+// Keeps reports whether a conversation pinned or not passes f.
+func (f PinFilter) Keeps(pinned bool) bool {
+	return f == PinnedOrNot || pinned == (f == PinnedOnly)
+}
+
 // ConversationStore persists each user's conversation list and read state.
 type ConversationStore interface {
 	// Conversation returns owner's conversation of type typ with peer.
@@ -127,6 +157,20 @@ type ConversationStore interface {
 	// Conversations returns every conversation owner has (listed, empty and
 	// hidden), in no particular order.
 	Conversations(ctx context.Context, app AppID, owner string) ([]Conversation, error)
+
+	// ConversationsOfType is Conversations restricted to type typ.
+	ConversationsOfType(ctx context.Context, app AppID, owner string, typ ConvType) ([]Conversation, error)
+
+	// ListConversations returns up to q.Limit of q.Owner's C2C
+	// conversations in list order (newest LastTime first, then by Peer):
+	// those not hidden, with a last message (any, with q.WithEmpty),
+	// pinned or not as q.Pins says, and with LastTime up to q.MaxTime,
+	// leaving out the first q.Skip of them whose LastTime is q.MaxTime.
+	ListConversations(ctx context.Context, q ConvListQuery) ([]Conversation, error)
+
+	// C2CUnreadTotal returns the sum of Unread over all of owner's C2C
+	// conversations (hidden and empty ones too); 0 when there are none.
+	C2CUnreadTotal(ctx context.Context, app AppID, owner string) (int, error)
 
 	// MarkC2CRead moves owner's read time with peer to t if later, recounts
 	// the unread messages (counting ones newer than the read time and above

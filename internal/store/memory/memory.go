@@ -3,9 +3,12 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"maps"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -532,6 +535,112 @@ func (s *Store) Conversations(ctx context.Context, app core.AppID, owner string)
 		return nil
 	})
 	return out, err
+}
+
+func (s *Store) ConversationsOfType(ctx context.Context, app core.AppID, owner string, typ core.ConvType) ([]core.Conversation, error) {
+	var out []core.Conversation
+	err := s.read(func() error {
+		for k, c := range s.lists[userKey{app, owner}] {
+			if k.typ == typ {
+				out = append(out, *c)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (s *Store) C2CUnreadTotal(ctx context.Context, app core.AppID, owner string) (int, error) {
+	var n int
+	err := s.read(func() error {
+		for k, c := range s.lists[userKey{app, owner}] {
+			if k.typ == core.ConvC2C {
+				n += c.Unread
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ListConversations picks the page's conversations out of owner's list
+// (firstListed) and copies only them.
+func (s *Store) ListConversations(ctx context.Context, q core.ConvListQuery) ([]core.Conversation, error) {
+	var out []core.Conversation
+	err := s.read(func() error {
+		list := s.lists[userKey{q.App, q.Owner}]
+		if q.Limit <= 0 || len(list) == 0 {
+			return nil
+		}
+		sel := make([]*core.Conversation, 0, len(list))
+		for k, c := range list {
+			if k.typ == core.ConvC2C && !c.Hidden && (c.LastTime != 0 || q.WithEmpty) &&
+				q.Pins.Keeps(c.Pinned) && c.LastTime <= q.MaxTime {
+				sel = append(sel, c)
+			}
+		}
+		// The page is among the first Skip+Limit: the skipped ones
+		// (at MaxTime) come first.
+		sel = firstListed(sel, min(q.Skip, len(sel))+min(q.Limit, len(sel)))
+		skip := 0
+		for skip < len(sel) && skip < q.Skip && sel[skip].LastTime == q.MaxTime {
+			skip++
+		}
+		sel = sel[skip:]
+		sel = sel[:min(len(sel), q.Limit)]
+		out = make([]core.Conversation, len(sel))
+		for i, c := range sel {
+			out[i] = *c
+		}
+		return nil
+	})
+	return out, err
+}
+
+// listOrder is the conversation list's order for C2C conversations.
+func listOrder(a, b *core.Conversation) int {
+	if c := cmp.Compare(b.LastTime, a.LastTime); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Peer, b.Peer)
+}
+
+// firstListed returns the first k of cs in list order, sorted, reordering
+// cs: a heap keeps the k first seen so far, so that a page out of a long
+// list costs about one comparison per conversation, not a sort of them all.
+func firstListed(cs []*core.Conversation, k int) []*core.Conversation {
+	if k = min(k, len(cs)); k >= len(cs)/2 {
+		slices.SortFunc(cs, listOrder)
+		return cs[:k]
+	}
+	h := cs[:k] // a max-heap: h[0] is the last in list order
+	down := func(i int) {
+		for {
+			j := 2*i + 1
+			if j >= len(h) {
+				return
+			}
+			if j+1 < len(h) && listOrder(h[j+1], h[j]) > 0 {
+				j++
+			}
+			if listOrder(h[j], h[i]) <= 0 {
+				return
+			}
+			h[i], h[j] = h[j], h[i]
+			i = j
+		}
+	}
+	for i := k/2 - 1; i >= 0; i-- {
+		down(i)
+	}
+	for _, c := range cs[k:] {
+		if k > 0 && listOrder(c, h[0]) < 0 {
+			h[0] = c
+			down(0)
+		}
+	}
+	slices.SortFunc(h, listOrder)
+	return h
 }
 
 func (s *Store) MarkC2CRead(ctx context.Context, app core.AppID, owner, peer string, t int64, events []core.InboxEvent) (core.Conversation, error) {

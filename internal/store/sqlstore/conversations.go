@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +18,8 @@ type convStmts struct {
 	wConvUpdateRet, wConvUpdate2Ret                              *sql.Stmt
 	wConvRead, wConvRecount, wConvGet, wConvMaxID                *sql.Stmt
 	wConvDelete, wConvPin, rConv, rConvs                         *sql.Stmt
+	rConvsOfType, rC2CUnreadTotal                                *sql.Stmt
+	rConvListAt, rConvListBelow, rConvListUpTo, rConvListPinned  *sql.Stmt
 }
 
 const convColumns = `app, owner, type, peer, last_id, last_time, last_seq, unread, read_time,
@@ -65,8 +69,42 @@ func (st *convStmts) defs() []stmtDef {
 			ON CONFLICT (app, owner, type, peer) DO UPDATE SET pinned = excluded.pinned, pinned_at = excluded.pinned_at`},
 		{&st.rConv, false, `SELECT ` + convColumns + ` FROM conversations` + convWhere},
 		{&st.rConvs, false, `SELECT ` + convColumns + ` FROM conversations WHERE app = $1 AND owner = $2`},
+		{&st.rConvsOfType, false, `SELECT ` + convColumns + ` FROM conversations WHERE app = $1 AND owner = $2 AND type = $3`},
+		// An owner's rows are contiguous in the primary key: the sum reads
+		// them in the database and hands back one number.
+		{&st.rC2CUnreadTotal, false, `SELECT CAST(COALESCE(SUM(unread), 0) AS BIGINT) FROM conversations
+			WHERE app = $1 AND owner = $2 AND type = ` + c2cType},
+		// Pages of the list walk conv_recent in list order and stop at the
+		// limit (see ListConversations): $3 MaxTime, $4 the greatest pinned
+		// value kept (0: unpinned only), $5 1 to keep empty conversations.
+		// SQLite reads a WITHOUT ROWID table's row for each index entry it
+		// walks, before the filters and the offset, unless the index covers
+		// the query: so rConvListAt finds the peers past the offset in
+		// conv_recent alone, then reads only their rows (in no particular
+		// order). "last_time <= $3 AND last_time >= $3" is "= $3" in a form
+		// that makes SQLite walk conv_recent rather than the primary key.
+		{&st.rConvListAt, false, `SELECT ` + convListColumns + convListFrom + ` AND peer IN (SELECT peer` + convListFrom + `
+			AND last_time <= $3 AND last_time >= $3` + convListFilter + ` LIMIT $6 OFFSET $7)`},
+		{&st.rConvListBelow, false, `SELECT ` + convListColumns + convListFrom + `
+			AND last_time < $3` + convListFilter + ` LIMIT $6`},
+		{&st.rConvListUpTo, false, `SELECT ` + convListColumns + convListFrom + `
+			AND last_time <= $3` + convListFilter + ` LIMIT $6`},
+		// Pinned conversations are few: conv_pinned holds only them.
+		{&st.rConvListPinned, false, `SELECT ` + convListColumns + convListFrom + ` AND pinned = 1 AND hidden = 0`},
 	}
 }
+
+// convListColumns are what a listed conversation needs beyond what the
+// query names (app, owner, type) or implies (not hidden); convLister
+// reads them.
+const convListColumns = `peer, last_id, last_time, last_seq, unread, read_time, unread_floor, cleared_id, pinned, pinned_at`
+
+// convListFrom selects owner $2's C2C conversations of app $1.
+var convListFrom = ` FROM conversations WHERE app = $1 AND owner = $2 AND type = ` + c2cType
+
+// convListFilter keeps listed conversations (see rConvListAt) in list order.
+const convListFilter = ` AND hidden = 0 AND pinned <= $4 AND (last_time <> 0 OR $5 = 1)
+	ORDER BY last_time DESC, peer`
 
 // convUpdateSQL applies a new message's core.ConvUpdates (rows of them) in
 // one upsert: $1 app, $2 the message's time, $3 its ID; then per row owner,
@@ -239,6 +277,128 @@ func (s *Store) Conversations(ctx context.Context, app core.AppID, owner string)
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+func (s *Store) ConversationsOfType(ctx context.Context, app core.AppID, owner string, typ core.ConvType) ([]core.Conversation, error) {
+	rows, err := s.stmt.rConvsOfType.QueryContext(ctx, int64(app), owner, int64(typ))
+	if err != nil {
+		return nil, s.readErr(err)
+	}
+	defer rows.Close()
+	var out []core.Conversation
+	for rows.Next() {
+		c, err := scanConv(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func (s *Store) C2CUnreadTotal(ctx context.Context, app core.AppID, owner string) (int, error) {
+	var n int64
+	if err := s.stmt.rC2CUnreadTotal.QueryRowContext(ctx, int64(app), owner).Scan(&n); err != nil {
+		return 0, s.readErr(err)
+	}
+	return int(n), nil
+}
+
+// ListConversations reads a page from conv_recent: with q.Skip, the
+// conversations at q.MaxTime past the skipped ones, then, if the page has
+// room left, those before q.MaxTime; without, both at once. Only the page
+// crosses database/sql, and only the columns a listed row needs. Pinned
+// conversations alone are read whole (they are few) and paged here.
+func (s *Store) ListConversations(ctx context.Context, q core.ConvListQuery) ([]core.Conversation, error) {
+	if q.Limit <= 0 {
+		return nil, nil
+	}
+	l := convLister{app: q.App, owner: q.Owner}
+	if q.Pins == core.PinnedOnly {
+		if err := l.read(ctx, s, s.stmt.rConvListPinned, int64(q.App), q.Owner); err != nil {
+			return nil, err
+		}
+		return pagePinned(l.out, q), nil
+	}
+	maxPinned := int64(1)
+	if q.Pins == core.UnpinnedOnly {
+		maxPinned = 0
+	}
+	l.out = make([]core.Conversation, 0, min(q.Limit, 128))
+	args := []any{int64(q.App), q.Owner, q.MaxTime, maxPinned, bit(q.WithEmpty), int64(q.Limit)}
+	if q.Skip <= 0 {
+		return l.out, l.read(ctx, s, s.stmt.rConvListUpTo, args...)
+	}
+	if err := l.read(ctx, s, s.stmt.rConvListAt, append(args, int64(q.Skip))...); err != nil {
+		return nil, err
+	}
+	sortListed(l.out) // all at MaxTime
+	if len(l.out) < q.Limit {
+		args[5] = int64(q.Limit - len(l.out))
+		if err := l.read(ctx, s, s.stmt.rConvListBelow, args...); err != nil {
+			return nil, err
+		}
+	}
+	return l.out, nil
+}
+
+// pagePinned applies q's time, emptiness, order, skip and limit to
+// pinned conversations read whole.
+func pagePinned(cs []core.Conversation, q core.ConvListQuery) []core.Conversation {
+	cs = slices.DeleteFunc(cs, func(c core.Conversation) bool {
+		return c.LastTime > q.MaxTime || (c.LastTime == 0 && !q.WithEmpty)
+	})
+	sortListed(cs)
+	skip := 0
+	for skip < len(cs) && skip < q.Skip && cs[skip].LastTime == q.MaxTime {
+		skip++
+	}
+	cs = cs[skip:]
+	return cs[:min(len(cs), q.Limit)]
+}
+
+// sortListed puts C2C conversations in list order.
+func sortListed(cs []core.Conversation) {
+	slices.SortFunc(cs, func(a, b core.Conversation) int {
+		if c := cmp.Compare(b.LastTime, a.LastTime); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Peer, b.Peer)
+	})
+}
+
+// convLister reads listed conversations (convListColumns) of one owner,
+// scanning every row into the same variables.
+type convLister struct {
+	app   core.AppID
+	owner string
+	out   []core.Conversation
+	row   core.Conversation
+	ints  [3]int64 // last_seq, unread, pinned
+	dest  []any
+}
+
+func (l *convLister) read(ctx context.Context, s *Store, st *sql.Stmt, args ...any) error {
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return s.readErr(err)
+	}
+	defer rows.Close()
+	if l.dest == nil {
+		r := &l.row
+		l.dest = []any{&r.Peer, &r.LastID, &r.LastTime, &l.ints[0], &l.ints[1], &r.ReadTime,
+			&r.UnreadFloor, &r.ClearedID, &l.ints[2], &r.PinnedAt}
+	}
+	for rows.Next() {
+		if err := rows.Scan(l.dest...); err != nil {
+			return err
+		}
+		c := l.row
+		c.App, c.Owner, c.Type = l.app, l.owner, core.ConvC2C
+		c.LastSeq, c.Unread, c.Pinned = uint32(l.ints[0]), int(l.ints[1]), l.ints[2] != 0
+		l.out = append(l.out, c)
+	}
+	return s.readErr(rows.Err())
 }
 
 // MarkC2CRead creates the conversation if missing, moves its read time

@@ -87,6 +87,15 @@ func Schema(t Types) []string {
 			hidden ` + t.Int + ` NOT NULL DEFAULT 0,
 			PRIMARY KEY (app, owner, type, peer)
 		)` + t.WithoutRowID,
+		// Each owner's shown (hidden = 0) conversations in list order
+		// (newest last message first, then by peer), so that a page of the
+		// list (ListConversations) reads only its own rows; pinned lets
+		// the page's peers be found in the index alone. Every message that
+		// updates a conversation moves its entry (the send-side cost).
+		`CREATE INDEX IF NOT EXISTS conv_recent ON conversations (app, owner, type, hidden, last_time DESC, peer, pinned)`,
+		// Pinned conversations. Partial: sends, which never change pinned,
+		// do not touch it.
+		`CREATE INDEX IF NOT EXISTS conv_pinned ON conversations (app, owner, pinned) WHERE pinned = 1`,
 		// Each user's inbox: numbered events (core.InboxEntry). time is
 		// when the entry was stored, for PurgeInbox.
 		`CREATE TABLE IF NOT EXISTS inbox (

@@ -55,6 +55,10 @@ var cases = []struct {
 	{"PurgeAdjustsUnread", testPurgeUnread},
 	{"PurgeInbox", testPurgeInbox},
 	{"DeleteAccountDropsConversations", testDeleteAccountConversations},
+	// Conversation list reads (conversations.go).
+	{"ListConversations", testListConversations},
+	{"ConversationsOfType", testConversationsOfType},
+	{"C2CUnreadTotal", testC2CUnreadTotal},
 	// Groups (groups.go).
 	{"GroupCreate", testGroupCreate},
 	{"GroupScan", testGroupScan},
