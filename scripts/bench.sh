@@ -7,13 +7,14 @@
 # process, so the CPU and RSS columns are theirs alone; the load generator is
 # a third process on the same machine.
 #
-#   scripts/bench.sh                           # everything: about 6 minutes on the 2-core machine
+#   scripts/bench.sh                           # everything: about 9 minutes on the 2-core machine
 #   CONNS=20000 PREFILL=100000 scripts/bench.sh
 #
-# Every size is a variable (defaults below). CONNS needs that many open files
-# in the server and in the load generator: when the hard RLIMIT_NOFILE is
-# lower, the run uses what fits and says so. Exits non-zero if any run had
-# errors.
+# Every size is a variable (defaults below). CONNS and FANOUT_MEMBERS need
+# that many open files in the server and in the load generator: when the
+# hard RLIMIT_NOFILE is lower, the run uses what fits and says so. The server
+# runs with group frequency control off (--group-msg-rate -1), as groupsend
+# and the group pre-fill need. Exits non-zero if any run had errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,8 +24,11 @@ CLIENTS=${CLIENTS:-16}               # closed loop: sendmsg, e2e, device, histor
 E2E_RATE=${E2E_RATE:-2000}           # open loop: REST send → receiver's device at this rate
 E2E_CLIENTS=${E2E_CLIENTS:-64}       #   with up to this many in flight
 DEVICE_CLIENTS=${DEVICE_CLIENTS:-1}  # device round trip at low load: this many pairs
-PREFILL=${PREFILL:-1000000}          # messages in the history conversation
+PREFILL=${PREFILL:-1000000}          # messages in the history conversation and in the grouphistory group
 CONNS=${CONNS:-50000}                # idle connected devices
+FANOUT_MEMBERS=${FANOUT_MEMBERS:-10000} # online members of the fanout group
+FANOUT_MESSAGES=${FANOUT_MESSAGES:-100} #   messages sent to them, one at a time
+GROUP_COUNTS=${GROUP_COUNTS:-1,1000} # groupsend: into one group, and round robin into 1,000
 BODY_BYTES=${BODY_BYTES:-64}
 PORT=${PORT:-18080}
 NULL_PORT=${NULL_PORT:-18081}
@@ -43,6 +47,13 @@ if [[ "$limit" != unlimited ]] && (( CONNS + 512 > limit )); then
 	echo "bench.sh: $conns_note" >&2
 	CONNS=$fit
 fi
+fanout_note=""
+if [[ "$limit" != unlimited ]] && (( FANOUT_MEMBERS + 512 > limit )); then
+	fit=$(( (limit - 512) / 1000 * 1000 ))
+	fanout_note="FANOUT_MEMBERS=$FANOUT_MEMBERS does not fit RLIMIT_NOFILE $limit; ran $fit"
+	echo "bench.sh: $fanout_note" >&2
+	FANOUT_MEMBERS=$fit
+fi
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/parley-bench.XXXXXX")
 app=1400000001
@@ -56,7 +67,7 @@ cleanup() {
 trap cleanup EXIT
 
 bin/parley serve --listen "127.0.0.1:$PORT" --data-dir "$data" --store "sqlite:$data/parley.db" \
-	--app "$app" --key "$key" --admin administrator --log-level warn >"$OUT/server.log" 2>&1 &
+	--app "$app" --key "$key" --admin administrator --log-level warn --group-msg-rate -1 >"$OUT/server.log" 2>&1 &
 server=$!
 pids+=("$server")
 bin/parley bench --serve-null "127.0.0.1:$NULL_PORT" >"$OUT/null.log" 2>&1 &
@@ -83,19 +94,27 @@ run() { # name, then bench flags
 # Memory per idle connection, first: on a fresh server, before SQLite's
 # caches fill and shrink under the other loads.
 run conns --scenario conns --conns "$CONNS"
+# Fan-out of one message at a time to every online member of one group (and
+# the null server's fan-out to as many devices), before the pre-fills grow
+# the server's store and heap.
+run fanout --scenario ceiling,fanout --members "$FANOUT_MEMBERS" --messages "$FANOUT_MESSAGES"
 # Throughput of everything, closed loop, and the ceiling of each shape.
-run closed --scenario ceiling,sendmsg,e2e,device,history --clients "$CLIENTS" --prefill "$PREFILL"
+run closed --scenario ceiling,sendmsg,e2e,device,groupsend,history,grouphistory --clients "$CLIENTS" \
+	--prefill "$PREFILL" --groups "$GROUP_COUNTS"
 # Latency of REST → device at a fixed rate (and the null server's at the same rate).
 run e2e-rate --scenario ceiling,e2e --rate "$E2E_RATE" --clients "$E2E_CLIENTS"
 # Device round trip at low load.
 run device-low --scenario ceiling,device --clients "$DEVICE_CLIENTS"
+# group_msg_get_simple latency at low load, on the group the closed run filled.
+run grouphistory-low --scenario grouphistory --clients 1 --prefill "$PREFILL"
 
 {
 	echo "# parley bench results, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 	echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
-	echo "# sizes: DURATION=$DURATION WARMUP=$WARMUP CLIENTS=$CLIENTS E2E_RATE=$E2E_RATE E2E_CLIENTS=$E2E_CLIENTS DEVICE_CLIENTS=$DEVICE_CLIENTS PREFILL=$PREFILL CONNS=$CONNS BODY_BYTES=$BODY_BYTES"
+	echo "# sizes: DURATION=$DURATION WARMUP=$WARMUP CLIENTS=$CLIENTS E2E_RATE=$E2E_RATE E2E_CLIENTS=$E2E_CLIENTS DEVICE_CLIENTS=$DEVICE_CLIENTS PREFILL=$PREFILL CONNS=$CONNS FANOUT_MEMBERS=$FANOUT_MEMBERS FANOUT_MESSAGES=$FANOUT_MESSAGES GROUP_COUNTS=$GROUP_COUNTS BODY_BYTES=$BODY_BYTES"
 	[[ -n "$conns_note" ]] && echo "# $conns_note"
-	for name in conns closed e2e-rate device-low; do
+	[[ -n "$fanout_note" ]] && echo "# $fanout_note"
+	for name in conns fanout closed e2e-rate device-low grouphistory-low; do
 		echo
 		echo "## $name"
 		cat "$OUT/$name.txt"

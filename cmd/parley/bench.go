@@ -67,6 +67,30 @@ func (r *rateFlag) Set(s string) error {
 	return nil
 }
 
+// intList is a comma-separated list of positive integers: "1,1000".
+type intList []int
+
+func (l *intList) String() string {
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *intList) Set(s string) error {
+	var out intList
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v < 1 {
+			return fmt.Errorf("want positive numbers separated by commas, like 1,1000")
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
+}
+
 // parseBench reads the flags into a Config; code is -1 when bench should
 // run, else the exit code.
 func parseBench(args []string, stdout, stderr io.Writer) (cfg bench.Config, serveNull string, code int) {
@@ -93,7 +117,11 @@ func parseBench(args []string, stdout, stderr io.Writer) (cfg bench.Config, serv
 	fs.IntVar(&cfg.BodyBytes, "body-bytes", d.BodyBytes, "length of each message's text")
 	fs.IntVar(&cfg.Conns, "conns", d.Conns, "idle devices the conns scenario connects")
 	fs.IntVar(&cfg.Prefill, "prefill", d.Prefill, "messages the history scenario puts in its conversation first")
-	fs.IntVar(&cfg.Page, "page", d.Page, "MaxCnt of each history page")
+	fs.IntVar(&cfg.Page, "page", d.Page, "MaxCnt of each history page, ReqMsgNumber of each grouphistory page (at most 20)")
+	fs.IntVar(&cfg.Members, "members", d.Members, "online members of the fanout group, one device each")
+	fs.IntVar(&cfg.Messages, "messages", d.Messages, "messages fanout sends into its group (after one warm-up message)")
+	groups := intList(d.Groups)
+	fs.Var(&groups, "groups", "comma-separated group counts groupsend sends into, round robin: one row each")
 	fs.DurationVar(&cfg.Timeout, "timeout", d.Timeout, "bound on one operation")
 	fs.StringVar(&cfg.JSONPath, "json", "", "also write the report as JSON to this file")
 	quiet := fs.Bool("quiet", false, "no progress lines, only the table")
@@ -127,13 +155,15 @@ operation failed. See "go doc github.com/parleyim/parley/internal/bench".
 		name string
 		bad  bool
 	}{{"clients", cfg.Clients < 1}, {"users", cfg.Users < 2}, {"body-bytes", cfg.BodyBytes < 1}, {"conns", cfg.Conns < 1},
-		{"prefill", cfg.Prefill < 1}, {"page", cfg.Page < 1}, {"duration", cfg.Duration <= 0}, {"timeout", cfg.Timeout <= 0}} {
+		{"prefill", cfg.Prefill < 1}, {"page", cfg.Page < 1}, {"duration", cfg.Duration <= 0}, {"timeout", cfg.Timeout <= 0},
+		{"members", cfg.Members < 1}, {"messages", cfg.Messages < 1}} {
 		if f.bad {
 			fmt.Fprintf(stderr, "parley bench: --%s is too small\n", f.name)
 			return cfg, "", 2
 		}
 	}
 	cfg.Rate = float64(rate)
+	cfg.Groups = groups
 	cfg.Scenarios = strings.Split(*scenarios, ",")
 	if cfg.Warmup == 0 {
 		cfg.Warmup = -1 // none; zero in a Config means the default

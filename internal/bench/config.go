@@ -14,8 +14,9 @@ import (
 // Scenarios lists every scenario in the order "all" runs them: the ceiling
 // first, while the machine is fresh, then conns, whose memory figures are
 // cleanest on a server that has not yet filled its SQLite caches, and
-// history last, because its pre-fill grows the store the most.
-var Scenarios = []string{"ceiling", "conns", "sendmsg", "e2e", "device", "history"}
+// history and grouphistory last, because their pre-fills grow the store the
+// most.
+var Scenarios = []string{"ceiling", "conns", "sendmsg", "e2e", "device", "fanout", "groupsend", "history", "grouphistory"}
 
 // Config is one invocation of the load generator. Each field's zero value is
 // the documented default; Run validates it and reports every problem at once.
@@ -68,8 +69,18 @@ type Config struct {
 	// Prefill is how many messages history puts in its conversation first.
 	// Zero means 100,000.
 	Prefill int
-	// Page is admin_getroammsg's MaxCnt in history. Zero means 20.
+	// Page is admin_getroammsg's MaxCnt in history and group_msg_get_simple's
+	// ReqMsgNumber in grouphistory. Zero means 20.
 	Page int
+	// Members is how many online members fanout's group has. Zero means
+	// 1000.
+	Members int
+	// Messages is how many messages fanout sends (after one unmeasured
+	// warm-up message). Zero means 30.
+	Messages int
+	// Groups lists the group counts groupsend sends into, round robin: one
+	// row each. Empty means 1 and 1000.
+	Groups []int
 	// Timeout bounds one operation. Zero means 10s.
 	Timeout time.Duration
 
@@ -106,6 +117,11 @@ func (c Config) withDefaults() Config {
 	def(&c.Conns, 2000)
 	def(&c.Prefill, 100_000)
 	def(&c.Page, 20)
+	def(&c.Members, 1000)
+	def(&c.Messages, 30)
+	if len(c.Groups) == 0 {
+		c.Groups = []int{1, 1000}
+	}
 	if c.Duration == 0 {
 		c.Duration = 10 * time.Second
 	}
@@ -180,7 +196,8 @@ func (c Config) validate() error {
 	positive := []struct {
 		name string
 		v    int
-	}{{"clients", c.Clients}, {"body-bytes", c.BodyBytes}, {"conns", c.Conns}, {"prefill", c.Prefill}, {"page", c.Page}}
+	}{{"clients", c.Clients}, {"body-bytes", c.BodyBytes}, {"conns", c.Conns}, {"prefill", c.Prefill}, {"page", c.Page},
+		{"members", c.Members}, {"messages", c.Messages}}
 	for _, p := range positive {
 		if p.v < 1 {
 			errs = append(errs, fmt.Errorf("%s must be at least 1", p.name))
@@ -192,6 +209,17 @@ func (c Config) validate() error {
 	if c.Prefill > 1<<31 {
 		errs = append(errs, errors.New("prefill is at most 2^31"))
 	}
+	if c.Page > maxGroupPage && slices.Contains(c.Scenarios, "grouphistory") {
+		errs = append(errs, fmt.Errorf("page %d: group_msg_get_simple answers at most %d messages", c.Page, maxGroupPage))
+	}
+	if c.Members > maxFanoutMembers {
+		errs = append(errs, fmt.Errorf("members is at most %d (a Community's member limit)", maxFanoutMembers))
+	}
+	for _, g := range c.Groups {
+		if g < 1 || g > maxSendGroups {
+			errs = append(errs, fmt.Errorf("groups %d: want 1 to %d", g, maxSendGroups))
+		}
+	}
 	if c.Rate < 0 {
 		errs = append(errs, errors.New("rate must not be negative"))
 	}
@@ -201,24 +229,41 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// fileBudget checks that conns can have its connections open at once: each
-// takes one descriptor in this process, two when the server runs here too.
+// fileBudget checks that conns and fanout can have their connections open
+// at once: each takes one descriptor in this process, two when the server
+// (or, for the ceiling, the null server) runs here too.
 func (c Config) fileBudget(limit uint64) error {
-	if limit == 0 || !slices.Contains(c.Scenarios, "conns") {
+	if limit == 0 {
 		return nil
 	}
-	per := uint64(1)
-	if c.URL == "" {
-		per = 2
-	}
-	need := uint64(c.Conns)*per + 256
-	if need > limit {
-		hint := "lower --conns"
-		if c.URL == "" {
-			hint = "lower --conns, or run the server as its own process (parley serve) and pass --url and --server-pid"
+	var errs []error
+	check := func(scenario, flag string, conns int, serverHere bool) {
+		per := uint64(1)
+		if serverHere {
+			per = 2
 		}
-		return fmt.Errorf("conns %d needs about %d open files in this process, but RLIMIT_NOFILE is %d (the hard limit; raise it with ulimit -Hn as root): %s",
-			c.Conns, need, limit, hint)
+		need := uint64(conns)*per + 256
+		if need <= limit {
+			return
+		}
+		hint := "lower --" + flag
+		if serverHere {
+			hint = "lower --" + flag + ", or run the server as its own process (parley serve) and pass --url and --server-pid"
+			if scenario == "ceiling" {
+				hint = "lower --" + flag + ", or run the null server as its own process (parley bench --serve-null) and pass --ceiling-url"
+			}
+		}
+		errs = append(errs, fmt.Errorf("%s %d needs about %d open files in this process, but RLIMIT_NOFILE is %d (the hard limit; raise it with ulimit -Hn as root): %s",
+			scenario, conns, need, limit, hint))
 	}
-	return nil
+	if slices.Contains(c.Scenarios, "conns") {
+		check("conns", "conns", c.Conns, c.URL == "")
+	}
+	if slices.Contains(c.Scenarios, "fanout") {
+		check("fanout", "members", c.Members, c.URL == "")
+		if slices.Contains(c.Scenarios, "ceiling") {
+			check("ceiling", "members", c.Members, c.CeilingURL == "")
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -16,6 +16,9 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown scenario", Config{Scenarios: []string{"nosuch"}}, []string{`scenario "nosuch"`}},
 		{"url without app", Config{URL: "http://127.0.0.1:8080"}, []string{"--sdkappid and --key"}},
 		{"bad url", Config{URL: "127.0.0.1:8080", SDKAppID: 1, Key: "k"}, []string{"want http://"}},
+		{"group sizes", Config{Groups: []int{1, 0}, Members: 200_000, Page: 50},
+			[]string{"groups 0: want 1", "members is at most 100000", "page 50: group_msg_get_simple answers at most 20"}},
+		{"a page over 20 without grouphistory", Config{Scenarios: []string{"history"}, Page: 50}, nil},
 		{"every problem at once", Config{Store: "postgres", Users: 1, Rate: -1, ServerPID: 7},
 			[]string{`store "postgres"`, "users must be at least 2", "rate must not be negative", "--server-pid"}},
 	}

@@ -43,6 +43,15 @@ var (
 	// errEmptyPage: a history page came back empty although the conversation
 	// holds messages in the asked range.
 	errEmptyPage = errors.New("admin_getroammsg returned no messages")
+	// errFreqCtrl: send_group_msg answered OK with MsgDropReason: the
+	// server's group frequency control dropped the message.
+	errFreqCtrl = errors.New("send_group_msg dropped by frequency control (MsgDropReason): run the server with --group-msg-rate -1")
+	// errWrongPage: a group_msg_get_simple page does not start at the
+	// asked ReqMsgSeq although the group holds it.
+	errWrongPage = errors.New("group_msg_get_simple did not answer the asked message")
+	// errDisorder: a fanout member got a group message twice or after a
+	// later one.
+	errDisorder = errors.New("a member got a group message twice or out of order")
 )
 
 // errorKind names the class of err for the errors table: the Tencent
@@ -73,6 +82,12 @@ func errorKind(err error) string {
 		return "dropped"
 	case errors.Is(err, errEmptyPage):
 		return "empty page"
+	case errors.Is(err, errFreqCtrl):
+		return "freq ctrl"
+	case errors.Is(err, errWrongPage):
+		return "wrong page"
+	case errors.Is(err, errDisorder):
+		return "disorder"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "conn refused"
 	case errors.Is(err, syscall.ECONNRESET):

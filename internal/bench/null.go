@@ -1,11 +1,13 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +28,10 @@ import (
 //     To_Account and MsgRandom and writes the message's event frame to
 //     To_Account's devices (the e2e shape). With no device connected it
 //     parses nothing.
+//     send_group_msg answers OK with the next MsgSeq of a counter and, with
+//     devices connected, writes the group message's event frame (encoded
+//     once) to every connected device, as if all were members of every
+//     group (the fanout shape), from GOMAXPROCS goroutines.
 //   - GET /v1/ws: answers any login frame with "ok" (no UserSig check);
 //     answers "send" with the message key and writes the event frame to the
 //     receiver's devices (the device shape); answers "ping" with "pong" and
@@ -38,6 +44,7 @@ type NullServer struct {
 	upgrader websocket.Upgrader
 	online   atomic.Int64
 	seq      atomic.Uint64
+	groupSeq atomic.Uint64
 
 	mu       sync.Mutex
 	sessions map[string][]*nullSession // by user, once logged in
@@ -119,6 +126,10 @@ func (s *NullServer) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if strings.HasSuffix(r.URL.Path, "/send_group_msg") {
+		s.sendGroupMsg(w, body)
+		return
+	}
 	w.Write(nullOK)
 	if s.online.Load() > 0 && strings.HasSuffix(r.URL.Path, "/sendmsg") {
 		var m struct {
@@ -131,6 +142,56 @@ func (s *NullServer) serveREST(w http.ResponseWriter, r *http.Request) {
 			s.deliver(m.From, m.To, m.Random, m.Body)
 		}
 	}
+}
+
+// sendGroupMsg answers send_group_msg with the next MsgSeq and writes the
+// message's frame to every connected device.
+func (s *NullServer) sendGroupMsg(w http.ResponseWriter, body []byte) {
+	seq := s.groupSeq.Add(1)
+	now := time.Now().Unix()
+	if s.online.Load() > 0 {
+		var m struct {
+			Group  string          `json:"GroupId"`
+			From   string          `json:"From_Account"`
+			Random uint32          `json:"Random"`
+			Body   json.RawMessage `json:"MsgBody"`
+		}
+		if json.Unmarshal(body, &m) == nil {
+			frame, _ := json.Marshal(protocol.Event{
+				Frame: protocol.Frame{Op: protocol.OpEvent}, Kind: protocol.KindGroupMessage, Time: now, Group: m.Group,
+				GroupMsg: &protocol.GroupMessage{Group: m.Group, Seq: seq, From: cmp.Or(m.From, "administrator"), Random: m.Random,
+					Time: now, Priority: 2, Body: m.Body},
+			})
+			s.broadcast(frame)
+		}
+	}
+	answer := append([]byte(`{"ActionStatus":"OK","ErrorInfo":"","ErrorCode":0,"MsgTime":`), strconv.FormatInt(now, 10)...)
+	answer = append(append(append(answer, `,"MsgSeq":`...), strconv.FormatUint(seq, 10)...), '}')
+	w.Write(answer)
+}
+
+// broadcast writes frame to every logged-in device, splitting them among
+// GOMAXPROCS goroutines.
+func (s *NullServer) broadcast(frame []byte) {
+	s.mu.Lock()
+	all := make([]*nullSession, 0, s.online.Load())
+	for _, ds := range s.sessions {
+		all = append(all, ds...)
+	}
+	s.mu.Unlock()
+	n := min(runtime.GOMAXPROCS(0), len(all))
+	var wg sync.WaitGroup
+	for i := range n {
+		part := all[i*len(all)/n : (i+1)*len(all)/n]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, d := range part {
+				d.write(frame)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // deliver writes a message's event frame to the receiver's devices.

@@ -54,6 +54,9 @@ type ConfigSummary struct {
 	Page      int      `json:"page"`
 	Timeout   string   `json:"timeout"`
 	Store     string   `json:"store,omitempty"`
+	Members   int      `json:"members"`
+	Messages  int      `json:"messages"`
+	Groups    []int    `json:"groups"`
 }
 
 // Result is one row of the table: a scenario's operation, or a second

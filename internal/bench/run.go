@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -32,7 +33,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := &Report{Started: time.Now().UTC(), Machine: machine(limit), Config: ConfigSummary{
 		Scenarios: cfg.Scenarios, Duration: cfg.Duration.String(), Warmup: cfg.Warmup.String(), Clients: cfg.Clients,
 		Rate: cfg.Rate, Users: cfg.Users, BodyBytes: cfg.BodyBytes, Conns: cfg.Conns, Prefill: cfg.Prefill,
-		Page: cfg.Page, Timeout: cfg.Timeout.String(),
+		Page: cfg.Page, Timeout: cfg.Timeout.String(), Members: cfg.Members, Messages: cfg.Messages, Groups: cfg.Groups,
 	}}
 	if cfg.URL == "" {
 		t, stop, err := startNode(ctx, cfg.Store, cfg.Logger)
@@ -115,6 +116,12 @@ func (e *env) scenario(ctx context.Context, name string) ([]Result, error) {
 		return e.history(ctx)
 	case "conns":
 		return e.conns(ctx)
+	case "fanout":
+		return e.fanout(ctx, e.t, name)
+	case "groupsend":
+		return e.groupsend(ctx)
+	case "grouphistory":
+		return e.grouphistory(ctx)
 	}
 	return nil, fmt.Errorf("unknown scenario %q", name)
 }
@@ -128,11 +135,34 @@ func (e *env) plan(name string) string {
 	}
 	switch name {
 	case "ceiling":
-		return "the same loads against a null server (http, e2e, ws): " + load
+		var shapes []string
+		for _, s := range c.Scenarios {
+			if sh, ok := ceilingShapes[s]; ok && !slices.Contains(shapes, sh) {
+				shapes = append(shapes, sh)
+			}
+		}
+		if len(shapes) == 0 {
+			shapes = []string{"ceiling-http", "ceiling-e2e", "ceiling-ws"}
+		}
+		p := fmt.Sprintf("the same loads against a null server (%s): %s", strings.Join(shapes, ", "), load)
+		if slices.Contains(shapes, "ceiling-fanout") {
+			p += fmt.Sprintf("; fanout to %d devices", c.Members)
+		}
+		return p
 	case "history":
 		return fmt.Sprintf("admin_getroammsg pages of %d in a conversation of %d messages: %s", c.Page, c.Prefill, load)
+	case "grouphistory":
+		return fmt.Sprintf("group_msg_get_simple pages of %d in a group of %d messages: %s", c.Page, c.Prefill, load)
+	case "groupsend":
+		return fmt.Sprintf("send_group_msg into %v groups of %d offline members, round robin: %s", c.Groups, groupSendMembers, load)
 	case "conns":
 		return fmt.Sprintf("%d idle devices, held %v", c.Conns, c.Duration)
+	case "fanout":
+		how := "one at a time"
+		if c.Rate > 0 {
+			how = "at " + formatRate(c.Rate) + "/s"
+		}
+		return fmt.Sprintf("%d messages (+1 warm-up) to a group of %d online members, %s, time to the first and the last member's frame", c.Messages, c.Members, how)
 	}
 	return load
 }
@@ -202,7 +232,15 @@ func results(scenario, name, shape string, t *target, l *load, out outcome, stat
 	return rows
 }
 
-// ceiling runs the sendmsg, e2e and device loads against a null server.
+// ceilingShapes maps each scenario to the ceiling run of its shape.
+var ceilingShapes = map[string]string{
+	"sendmsg": "ceiling-http", "history": "ceiling-http", "groupsend": "ceiling-http", "grouphistory": "ceiling-http",
+	"e2e": "ceiling-e2e", "device": "ceiling-ws", "fanout": "ceiling-fanout",
+}
+
+// ceiling runs, against a null server, the loads of the shapes the other
+// scenarios of the invocation have: sendmsg's (ceiling-http), e2e's,
+// device's (ceiling-ws) and fanout's. Alone, it runs the first three.
 func (e *env) ceiling(ctx context.Context) ([]Result, error) {
 	if e.null == nil {
 		url, p := e.cfg.CeilingURL, proc{}
@@ -227,10 +265,24 @@ func (e *env) ceiling(ctx context.Context) ([]Result, error) {
 		e.null = t
 	}
 	var rows []Result
-	for _, run := range []struct {
+	type run struct {
 		name string
 		f    func(context.Context, *target, string) ([]Result, error)
-	}{{"ceiling-http", e.sendmsg}, {"ceiling-e2e", e.e2e}, {"ceiling-ws", e.device}} {
+	}
+	want := map[string]bool{}
+	for _, s := range e.cfg.Scenarios {
+		if c, ok := ceilingShapes[s]; ok {
+			want[c] = true
+		}
+	}
+	if len(want) == 0 {
+		want = map[string]bool{"ceiling-http": true, "ceiling-e2e": true, "ceiling-ws": true}
+	}
+	all := []run{{"ceiling-http", e.sendmsg}, {"ceiling-e2e", e.e2e}, {"ceiling-ws", e.device}, {"ceiling-fanout", e.fanout}}
+	for _, run := range all {
+		if !want[run.name] {
+			continue
+		}
 		r, err := run.f(ctx, e.null, run.name)
 		if err != nil {
 			return rows, fmt.Errorf("%s: %w", run.name, err)

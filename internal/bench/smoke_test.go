@@ -78,10 +78,65 @@ func TestSmokeSendMsg(t *testing.T) {
 }
 
 func TestSmokeCeiling(t *testing.T) {
-	rep, _ := smoke(t, Config{Scenarios: []string{"ceiling", "sendmsg"}, Store: "memory"},
-		"ceiling-http", "ceiling-e2e", "ceiling-e2e/rest", "ceiling-ws", "ceiling-ws/ack", "sendmsg")
-	if r := findRow(rep, "sendmsg"); r.CeilingRatio == nil || *r.CeilingRatio <= 0 {
-		t.Errorf("sendmsg after a ceiling: ratio %v, want one", r.CeilingRatio)
+	rep, _ := smoke(t, Config{Scenarios: []string{"ceiling"}, Store: "memory"},
+		"ceiling-http", "ceiling-e2e", "ceiling-e2e/rest", "ceiling-ws", "ceiling-ws/ack")
+	if r := findRow(rep, "ceiling-fanout/last"); r != nil {
+		t.Errorf("ceiling alone ran the fanout shape: %+v", *r)
+	}
+}
+
+func TestSmokeCeilingShapes(t *testing.T) {
+	// The ceiling runs the shapes of the other scenarios only, and each
+	// row gets its ratio.
+	rep, _ := smoke(t, Config{Scenarios: []string{"ceiling", "sendmsg", "device"}, Store: "memory"},
+		"ceiling-http", "ceiling-ws", "ceiling-ws/ack", "sendmsg", "device")
+	if r := findRow(rep, "ceiling-e2e"); r != nil {
+		t.Errorf("ceiling ran the e2e shape for sendmsg and device: %+v", *r)
+	}
+	for _, name := range []string{"sendmsg", "device"} {
+		if r := findRow(rep, name); r.CeilingRatio == nil || *r.CeilingRatio <= 0 {
+			t.Errorf("%s after a ceiling: ratio %v, want one", name, r.CeilingRatio)
+		}
+	}
+}
+
+func TestSmokeFanout(t *testing.T) {
+	rep, _ := smoke(t, Config{Scenarios: []string{"ceiling", "fanout"}, Members: 20, Messages: 5},
+		"ceiling-fanout/first", "ceiling-fanout/last", "fanout/first", "fanout/last")
+	for _, name := range []string{"ceiling-fanout/last", "fanout/last", "fanout/first"} {
+		if r := findRow(rep, name); r.Ops != 100 || r.Latency.Count != 5 {
+			t.Errorf("%s: %d frames and %d latencies, want 5 messages × 20 members", name, r.Ops, r.Latency.Count)
+		}
+	}
+	if r := findRow(rep, "fanout/last"); r.CeilingRatio == nil || *r.CeilingRatio <= 0 {
+		t.Errorf("fanout/last after a ceiling: ratio %v, want one", r.CeilingRatio)
+	}
+	if f, l := findRow(rep, "fanout/first").Latency, findRow(rep, "fanout/last").Latency; f.Max > l.Max {
+		t.Errorf("the first member's frame came after the last's: first %+v, last %+v", f, l)
+	}
+}
+
+func TestSmokeFanoutRate(t *testing.T) {
+	// Open loop: messages due at a fixed rate overlap.
+	rep, _ := smoke(t, Config{Scenarios: []string{"fanout"}, Members: 10, Messages: 10, Rate: 50}, "fanout/first", "fanout/last")
+	if r := findRow(rep, "fanout/last"); r.Mode != "open" || r.Ops != 100 {
+		t.Errorf("fanout at 50/s: mode %s, %d frames; want open and 100", r.Mode, r.Ops)
+	}
+}
+
+func TestSmokeGroupSend(t *testing.T) {
+	// Hundreds of sends into one group a second: the in-process server has
+	// frequency control off, or they would fail.
+	rep, _ := smoke(t, Config{Scenarios: []string{"groupsend"}, Groups: []int{1, 5}}, "groupsend-1group", "groupsend-5groups")
+	if r := findRow(rep, "groupsend-1group"); r.Ops < 40 {
+		t.Errorf("groupsend into one group: %d sends in %.1fs, want more than frequency control would let through", r.Ops, r.Seconds)
+	}
+}
+
+func TestSmokeGroupHistory(t *testing.T) {
+	rep, _ := smoke(t, Config{Scenarios: []string{"grouphistory"}, Prefill: 300, Page: 10}, "grouphistory/prefill", "grouphistory")
+	if r := findRow(rep, "grouphistory/prefill"); r.Ops != 300 {
+		t.Errorf("prefill: %d messages, want 300", r.Ops)
 	}
 }
 

@@ -45,6 +45,7 @@ type target struct {
 
 	mu       sync.Mutex
 	imported map[string]bool
+	groups   map[string]bool // made (or found) in this run
 }
 
 func newTarget(rawURL string, app uint64, key, admin string, p proc) (*target, error) {
@@ -84,7 +85,9 @@ func startNode(ctx context.Context, store string, log *slog.Logger) (*target, fu
 		cleanup()
 		return nil, nil, err
 	}
-	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: dir, Store: store, Apps: []config.AppConfig{app}}
+	// Group frequency control off: groupsend and grouphistory measure the
+	// store and the fan-out, not the documented 40 messages/s per group.
+	cfg := &config.Config{Listen: "127.0.0.1:0", DataDir: dir, Store: store, Apps: []config.AppConfig{app}, GroupMsgRate: -1}
 	n, err := node.New(ctx, cfg, node.Options{Logger: log})
 	if err != nil {
 		cleanup()
@@ -190,6 +193,13 @@ const connsPerAddr = 20_000
 // newDialer prepares a dialer for up to conns connections, each holding at
 // most events undelivered events.
 func newDialer(t *target, conns, events int) *dialer {
+	return newDialerSpread(t, conns, events, connsPerAddr)
+}
+
+// newDialerSpread is newDialer with perAddr connections per source address
+// (at most connsPerAddr).
+func newDialerSpread(t *target, conns, events, perAddr int) *dialer {
+	perAddr = min(max(perAddr, 1), connsPerAddr)
 	d := &dialer{t: t, events: events}
 	// Small buffers and a shared write-buffer pool, as the server has: an
 	// idle client connection holds little memory, which matters when the
@@ -197,7 +207,7 @@ func newDialer(t *target, conns, events int) *dialer {
 	pool := &sync.Pool{}
 	addrs := 1
 	if t.loopback {
-		addrs = min(max(1, (conns+connsPerAddr-1)/connsPerAddr), 254)
+		addrs = min(max(1, (conns+perAddr-1)/perAddr), 254)
 	}
 	for i := range addrs {
 		nd := &net.Dialer{Timeout: 10 * time.Second}

@@ -282,6 +282,11 @@ func contentHash(topic string, body []byte, custom string) uint64 {
 type recentSends struct {
 	mu      sync.Mutex
 	entries map[sendKey]sendSeen
+	// sweepAt is the size at which add next drops expired entries: twice
+	// what the last sweep kept (at least 4096), so that a group sending
+	// faster than the window empties does not scan the whole map on every
+	// send (which made sends into one busy group quadratic).
+	sweepAt int
 }
 
 type sendKey struct {
@@ -312,12 +317,13 @@ func (r *recentSends) add(from string, random uint32, hash uint64, seq uint64, n
 	if r.entries == nil {
 		r.entries = map[sendKey]sendSeen{}
 	}
-	if len(r.entries) >= 4096 {
+	if len(r.entries) >= max(r.sweepAt, 4096) {
 		for k, e := range r.entries {
 			if now-e.time > dedupWindow {
 				delete(r.entries, k)
 			}
 		}
+		r.sweepAt = 2 * len(r.entries)
 	}
 	r.entries[sendKey{from, random, hash}] = sendSeen{seq, now}
 }

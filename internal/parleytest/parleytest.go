@@ -46,6 +46,9 @@ type Options struct {
 	// Gateway tunes the WebSocket gateway (queue size, timeouts). Its Now
 	// defaults to the node's clock.
 	Gateway gateway.Config
+	// GroupMsgRate is the app's group_msg_rate: zero means the default (40
+	// messages/s per group), negative turns frequency control off.
+	GroupMsgRate int
 }
 
 // Node is a running test server.
@@ -70,6 +73,7 @@ func Start(t testing.TB, opts ...Options) *Node {
 		Store:   "memory",
 		Apps: []config.AppConfig{{
 			SDKAppID: AppID, Key: core.Secret(Key), Admins: []string{Admin}, RoamingDays: o.RoamingDays,
+			GroupMsgRate: o.GroupMsgRate,
 		}},
 	}
 	tn := &Node{clock: time.Now}
