@@ -105,7 +105,9 @@ run closed --scenario ceiling,sendmsg,e2e,device,groupsend,history,grouphistory 
 run e2e-rate --scenario ceiling,e2e --rate "$E2E_RATE" --clients "$E2E_CLIENTS"
 # Device round trip at low load.
 run device-low --scenario ceiling,device --clients "$DEVICE_CLIENTS"
-# group_msg_get_simple latency at low load, on the group the closed run filled.
+# admin_getroammsg and group_msg_get_simple latency at low load, on the
+# conversation and the group the closed run filled.
+run history-low --scenario history --clients 1 --prefill "$PREFILL"
 run grouphistory-low --scenario grouphistory --clients 1 --prefill "$PREFILL"
 
 {
@@ -114,7 +116,7 @@ run grouphistory-low --scenario grouphistory --clients 1 --prefill "$PREFILL"
 	echo "# sizes: DURATION=$DURATION WARMUP=$WARMUP CLIENTS=$CLIENTS E2E_RATE=$E2E_RATE E2E_CLIENTS=$E2E_CLIENTS DEVICE_CLIENTS=$DEVICE_CLIENTS PREFILL=$PREFILL CONNS=$CONNS FANOUT_MEMBERS=$FANOUT_MEMBERS FANOUT_MESSAGES=$FANOUT_MESSAGES GROUP_COUNTS=$GROUP_COUNTS BODY_BYTES=$BODY_BYTES"
 	[[ -n "$conns_note" ]] && echo "# $conns_note"
 	[[ -n "$fanout_note" ]] && echo "# $fanout_note"
-	for name in conns fanout closed e2e-rate device-low grouphistory-low; do
+	for name in conns fanout closed e2e-rate device-low history-low grouphistory-low; do
 		echo
 		echo "## $name"
 		cat "$OUT/$name.txt"
