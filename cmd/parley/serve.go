@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -49,6 +52,15 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		n.Shutdown(context.Background())
 		return 1
 	}
+	if cfg.DebugListen != "" {
+		dbg, err := startDebug(cfg.DebugListen, log)
+		if err != nil {
+			fmt.Fprintln(stderr, "parley serve: debug listener:", err)
+			n.Shutdown(context.Background())
+			return 1
+		}
+		defer dbg.Close()
+	}
 	printBanner(stdout, cfg, n.Addr().String(), created)
 	<-ctx.Done()
 	log.Info("shutting down")
@@ -59,6 +71,29 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startDebug serves Go's profiler on its own listener, so that profiling a
+// loaded server never shares (or exposes) the API's address.
+func startDebug(addr string, log *slog.Logger) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("debug listener", "err", err)
+		}
+	}()
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 func logLevel(s string) slog.Level {

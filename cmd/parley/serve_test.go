@@ -361,3 +361,30 @@ func selfSigned(t *testing.T, dir string, hosts ...string) (certFile, keyFile st
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 	return certFile, keyFile, pool
 }
+
+// TestDebugListenServesProfiler checks that --debug-listen serves Go's
+// profiler on its own address and that the API's address does not.
+func TestDebugListenServesProfiler(t *testing.T) {
+	debug := freePort(t)
+	s := startServer(t, t.TempDir(), "--debug-listen", debug)
+	res, err := http.Get("http://" + debug + "/debug/pprof/goroutine?debug=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "goroutine profile") {
+		t.Fatalf("debug listener: %s\n%.200s", res.Status, body)
+	}
+	res, err = http.Get("http://" + s.addr + "/debug/pprof/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode == http.StatusOK {
+		t.Errorf("the API listener serves /debug/pprof/")
+	}
+	if err := s.stop(t, syscall.SIGTERM); err != nil {
+		t.Errorf("exit after SIGTERM: %v, want 0", err)
+	}
+}

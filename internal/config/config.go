@@ -45,6 +45,9 @@ type Config struct {
 	TLSKey  string `yaml:"tls_key"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+	// DebugListen, when set, is the host:port of a second listener that
+	// serves Go's profiler (/debug/pprof/). Keep it off public interfaces.
+	DebugListen string `yaml:"debug_listen"`
 	// Apps are the tenants. Empty means the first-run app in DataDir.
 	Apps []AppConfig `yaml:"apps"`
 	// GroupMsgRate is the default of each app's group_msg_rate.
@@ -149,6 +152,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 		tlsCert  = fs.String("tls-cert", "", "TLS certificate file; serves HTTPS (env PARLEY_TLS_CERT)")
 		tlsKey   = fs.String("tls-key", "", "TLS key file (env PARLEY_TLS_KEY)")
 		logLevel = fs.String("log-level", "", "debug, info, warn or error (env PARLEY_LOG_LEVEL)")
+		debug    = fs.String("debug-listen", "", "host:port serving /debug/pprof/ (env PARLEY_DEBUG_LISTEN; default off)")
 		appID    = fs.String("app", "", "SDKAppID of the one app to serve (env PARLEY_APP)")
 		key      = fs.String("key", "", "secret key of that app (env PARLEY_KEY)")
 		admin    = fs.String("admin", "", "comma-separated admin identifiers of that app (env PARLEY_ADMIN; default "+DefaultAdmin+")")
@@ -187,6 +191,7 @@ func Load(args []string, getenv func(string) string) (*Config, error) {
 	pick(&cfg.TLSCert, *tlsCert, "PARLEY_TLS_CERT")
 	pick(&cfg.TLSKey, *tlsKey, "PARLEY_TLS_KEY")
 	pick(&cfg.LogLevel, *logLevel, "PARLEY_LOG_LEVEL")
+	pick(&cfg.DebugListen, *debug, "PARLEY_DEBUG_LISTEN")
 	var one struct{ app, key, admin, roaming, rate string }
 	pick(&one.app, *appID, "PARLEY_APP")
 	pick(&one.key, *key, "PARLEY_KEY")
