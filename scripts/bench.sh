@@ -14,7 +14,9 @@
 # that many open files in the server and in the load generator: when the
 # hard RLIMIT_NOFILE is lower, the run uses what fits and says so. The server
 # runs with group frequency control off (--group-msg-rate -1), as groupsend
-# and the group pre-fill need. Exits non-zero if any run had errors.
+# and the group pre-fill need. SERVER_FLAGS adds flags to "parley serve"
+# (SERVER_FLAGS="--debug-listen 127.0.0.1:6060" to profile it with
+# go tool pprof while a scenario runs). Exits non-zero if any run had errors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -67,7 +69,7 @@ cleanup() {
 trap cleanup EXIT
 
 bin/parley serve --listen "127.0.0.1:$PORT" --data-dir "$data" --store "sqlite:$data/parley.db" \
-	--app "$app" --key "$key" --admin administrator --log-level warn --group-msg-rate -1 >"$OUT/server.log" 2>&1 &
+	--app "$app" --key "$key" --admin administrator --log-level warn --group-msg-rate -1 ${SERVER_FLAGS:-} >"$OUT/server.log" 2>&1 &
 server=$!
 pids+=("$server")
 bin/parley bench --serve-null "127.0.0.1:$NULL_PORT" >"$OUT/null.log" 2>&1 &
