@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -130,15 +129,7 @@ func (e *env) e2e(ctx context.Context, t *target, name string) ([]Result, error)
 	defer r.Close()
 	body := textBody(e.cfg.BodyBytes)
 	rnd := newRandoms()
-	type state struct {
-		url string
-		req []byte
-		buf bytes.Buffer
-	}
-	ws := make([]state, e.cfg.Clients)
-	for i := range ws {
-		ws[i].url = r.url("openim/sendmsg", uint32(i)+1)
-	}
+	ws := r.workers("openim/sendmsg", e.cfg.Clients)
 	l := e.newLoad(name)
 	l.op = func(ctx context.Context, c *call) error {
 		s := &ws[c.Worker]

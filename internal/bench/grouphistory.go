@@ -57,18 +57,13 @@ func (e *env) grouphistory(ctx context.Context) ([]Result, error) {
 
 	page := e.cfg.Page
 	lowest := min(uint64(page), newest)
-	url := r.url("group_open_http_svc/group_msg_get_simple", 1)
-	type state struct {
-		req []byte
-		buf bytes.Buffer
-	}
-	ws := make([]state, e.cfg.Clients)
+	ws := r.workers("group_open_http_svc/group_msg_get_simple", e.cfg.Clients)
 	l := e.newLoad("grouphistory")
 	l.op = func(ctx context.Context, c *call) error {
 		s := &ws[c.Worker]
 		seq := lowest + c.Rand.Uint64N(newest-lowest+1)
 		s.req = appendGroupGet(s.req[:0], gid, page, seq)
-		if err := r.post(ctx, url, s.req, &s.buf); err != nil {
+		if err := r.post(ctx, s.url, s.req, &s.buf); err != nil {
 			return err
 		}
 		if !hasMsgSeq(s.buf.Bytes(), seq) {

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -59,15 +58,7 @@ func (e *env) groupsend(ctx context.Context) ([]Result, error) {
 		fmt.Fprintf(e.cfg.Progress, "  %s: %d groups of %d members ready\n", name, n, groupSendMembers)
 		body := textBody(e.cfg.BodyBytes)
 		rnd := newRandoms()
-		type state struct {
-			url string
-			req []byte
-			buf bytes.Buffer
-		}
-		ws := make([]state, e.cfg.Clients)
-		for i := range ws {
-			ws[i].url = r.url("group_open_http_svc/send_group_msg", uint32(i)+1)
-		}
+		ws := r.workers("group_open_http_svc/send_group_msg", e.cfg.Clients)
 		l := e.newLoad(name)
 		l.op = func(ctx context.Context, c *call) error {
 			s := &ws[c.Worker]

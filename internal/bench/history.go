@@ -78,18 +78,13 @@ func (e *env) history(ctx context.Context) ([]Result, error) {
 		rows = append(rows, pre...)
 	}
 
-	roam := r.url("openim/admin_getroammsg", 1)
-	type state struct {
-		req []byte
-		buf bytes.Buffer
-	}
-	ws := make([]state, e.cfg.Clients)
+	ws := r.workers("openim/admin_getroammsg", e.cfg.Clients)
 	l := e.newLoad("history")
 	l.op = func(ctx context.Context, c *call) error {
 		s := &ws[c.Worker]
 		maxTime := p.first + c.Rand.Int64N(p.last-p.first+1)
 		s.req = appendRoam(s.req[:0], p.a, p.b, e.cfg.Page, p.first, maxTime)
-		if err := r.post(ctx, roam, s.req, &s.buf); err != nil {
+		if err := r.post(ctx, s.url, s.req, &s.buf); err != nil {
 			return err
 		}
 		if n, _ := intMember(s.buf.Bytes(), "MsgCnt"); n == 0 {

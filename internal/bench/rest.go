@@ -34,6 +34,23 @@ func (r *rest) Close() { r.tr.CloseIdleConnections() }
 
 // url returns the URL of a v4 command signed as the admin. The UserSig is
 // made once per run; random differs per URL, as SDKs send it.
+// restWorker is one load worker's request state: its signed URL (each
+// worker's with its own random) and the buffers it reuses.
+type restWorker struct {
+	url string
+	req []byte
+	buf bytes.Buffer
+}
+
+// workers returns n workers' states for command.
+func (r *rest) workers(command string, n int) []restWorker {
+	ws := make([]restWorker, n)
+	for i := range ws {
+		ws[i].url = r.url(command, uint32(i)+1)
+	}
+	return ws
+}
+
 func (r *rest) url(command string, random uint32) string {
 	return fmt.Sprintf("%s/v4/%s?sdkappid=%d&identifier=%s&usersig=%s&random=%d&contenttype=json",
 		r.t.url, command, r.t.app, r.t.admin, r.t.adminSig, random)

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 )
 
@@ -17,15 +16,7 @@ func (e *env) sendmsg(ctx context.Context, t *target, name string) ([]Result, er
 	r := newREST(t, e.cfg.Clients)
 	defer r.Close()
 	body := textBody(e.cfg.BodyBytes)
-	type state struct {
-		url string
-		req []byte
-		buf bytes.Buffer
-	}
-	ws := make([]state, e.cfg.Clients)
-	for i := range ws {
-		ws[i].url = r.url("openim/sendmsg", uint32(i)+1)
-	}
+	ws := r.workers("openim/sendmsg", e.cfg.Clients)
 	l := e.newLoad(name)
 	l.op = func(ctx context.Context, c *call) error {
 		s := &ws[c.Worker]

@@ -287,40 +287,49 @@ func newMemberView(fields, appKeys []string) memberView {
 // memberKeys are the member keys in answer order.
 var memberKeys = []string{"Role", "JoinTime", "MsgSeq", "MsgFlag", "LastSendMsgTime", "MuteUntil", "NameCard"}
 
-// render renders m as the view says. MuteUntil is 0 once a mute is over;
-// the legacy ShutUpUntil goes with it.
+// render renders m as the view says (see addMemberField).
 func (v memberView) render(m *core.Member, now int64) object {
 	o := object{{"Member_Account", m.User}}
 	for _, k := range memberKeys {
 		if !v.fields.has(k) && !(k == "MuteUntil" && v.fields.has("ShutUpUntil")) {
 			continue
 		}
-		switch k {
-		case "Role":
-			o.add(k, string(m.Role))
-		case "JoinTime":
-			o.add(k, m.JoinTime)
-		case "MsgSeq":
-			o.add(k, m.ReadSeq)
-		case "MsgFlag":
-			o.add(k, m.MsgFlag)
-		case "LastSendMsgTime":
-			o.add(k, m.LastSendMsgTime)
-		case "MuteUntil":
-			until := m.MuteUntil
-			if until <= now {
-				until = 0
-			}
-			o.add("MuteUntil", until)
-			o.add("ShutUpUntil", until)
-		case "NameCard":
-			o.add(k, m.NameCard)
-		}
+		addMemberField(&o, k, m, now)
 	}
 	if v.withApp {
 		o.add("AppMemberDefinedData", kvsOut(m.AppDefined, v.appKeys))
 	}
 	return o
+}
+
+// addMemberField adds m's field k to o, as a member list and a joined
+// group's SelfInfo both show it, and reports whether k is such a field.
+// MuteUntil is 0 once a mute is over; the legacy ShutUpUntil goes with it.
+func addMemberField(o *object, k string, m *core.Member, now int64) bool {
+	switch k {
+	case "Role":
+		o.add(k, string(m.Role))
+	case "JoinTime":
+		o.add(k, m.JoinTime)
+	case "MsgSeq":
+		o.add(k, m.ReadSeq)
+	case "MsgFlag":
+		o.add(k, m.MsgFlag)
+	case "LastSendMsgTime":
+		o.add(k, m.LastSendMsgTime)
+	case "NameCard":
+		o.add(k, m.NameCard)
+	case "MuteUntil":
+		until := m.MuteUntil
+		if until <= now {
+			until = 0
+		}
+		o.add("MuteUntil", until)
+		o.add("ShutUpUntil", until)
+	default:
+		return false
+	}
+	return true
 }
 
 // ---- create_group
@@ -736,25 +745,10 @@ func (h *Handler) selfInfo(c *call, gi *core.GroupInfo, keep set, now int64) obj
 		if !keep[k] && !(k == "MuteUntil" && keep["ShutUpUntil"]) {
 			continue
 		}
-		switch k {
-		case "Role":
-			o.add(k, string(m.Role))
-		case "JoinTime":
-			o.add(k, m.JoinTime)
-		case "MsgFlag":
-			o.add(k, m.MsgFlag)
-		case "MsgSeq":
-			o.add(k, m.ReadSeq)
-		case "NameCard":
-			o.add(k, m.NameCard)
-		case "MuteUntil":
-			until := m.MuteUntil
-			if until <= now {
-				until = 0
-			}
-			o.add("MuteUntil", until)
-			o.add("ShutUpUntil", until)
-		case "UnreadMsgNum":
+		if addMemberField(&o, k, m, now) {
+			continue
+		}
+		if k == "UnreadMsgNum" {
 			n, err := h.svc.GroupUnread(c.app.ID, gi.Group.ID, m.User)
 			if err != nil {
 				n = 0
