@@ -11,9 +11,11 @@ import (
 	"github.com/parleyim/parley/internal/core"
 )
 
-// prefillWorkers is how many imports run at once while pre-filling: enough
-// for the store's group commit to batch them.
-const prefillWorkers = 64
+// prefillWorkers is how many imports run at once while pre-filling: the
+// more wait, the more the store's group commit puts in one transaction (on
+// the 2-core machine 256 import about 10,500 messages a second, 64 about
+// 9,300).
+const prefillWorkers = 256
 
 // historyPlan is the conversation history reads: Prefill messages between
 // two accounts named after the count and the day, spread evenly over the
