@@ -7,7 +7,7 @@
 # process, so the CPU and RSS columns are theirs alone; the load generator is
 # a third process on the same machine.
 #
-#   scripts/bench.sh                           # everything: about 9 minutes on the 2-core machine
+#   scripts/bench.sh                           # everything: 8–10 minutes on the 2-core machine
 #   CONNS=20000 PREFILL=100000 scripts/bench.sh
 #
 # Every size is a variable (defaults below). CONNS and FANOUT_MEMBERS need
